@@ -1,0 +1,244 @@
+"""PinterestStream: the base of every stream.
+
+It knows the API's conventions once: the base URL from ``api_url``, records in
+``$.items[*]``, the next page in ``$.bookmark``, ``page_size=250``, Pinterest's
+error bodies, 429 waits from ``X-RateLimit-Reset`` within a cap, and one refresh
+on a 401. Concrete streams only declare what differs.
+"""
+
+from __future__ import annotations
+
+import random
+import typing as t
+from http import HTTPStatus
+
+from singer_sdk import RESTStream, SchemaDirectory, StreamSchema
+from singer_sdk.exceptions import FatalAPIError
+from singer_sdk.pagination import JSONPathPaginator, SinglePagePaginator
+
+from tap_pinterest.errors import (
+    RetryPolicy,
+    TokenRejectedError,
+    classify,
+    describe_error,
+    pinterest_error,
+)
+from tap_pinterest.schema_files import schemas_dir
+
+if t.TYPE_CHECKING:
+    from collections.abc import Generator, Iterable
+
+    import requests
+    from singer_sdk.helpers.types import Context, Record
+
+    from tap_pinterest.auth import PinterestAuthenticator
+
+DEFAULT_API_URL = "https://api.pinterest.com/v5"
+#: The largest page Pinterest serves on every list endpoint the tap reads.
+PAGE_SIZE = 250
+
+
+class RunState:
+    """What the streams of one tap run share.
+
+    - the authenticator (one per tap instance, never a process-wide singleton);
+    - the ids each stream has read per ad account, so that a later stream (the
+      keywords of every ad group, the analytics of every campaign) can use them
+      instead of listing the same entities again.
+    """
+
+    def __init__(self, authenticator: PinterestAuthenticator) -> None:
+        self.authenticator = authenticator
+        self._ids: dict[tuple[str, str], list[str]] = {}
+
+    def remember_ids(self, entity: str, ad_account_id: str, ids: list[str]) -> None:
+        """Record every id a complete read of ``entity`` returned for the account."""
+        self._ids[entity, ad_account_id] = ids
+
+    def known_ids(self, entity: str, ad_account_id: str) -> list[str] | None:
+        """The ids of ``entity`` read in this run for the account, or None if not read."""
+        return self._ids.get((entity, ad_account_id))
+
+
+class _HasRunState(t.Protocol):
+    run_state: RunState
+
+
+class PinterestStream(RESTStream[str | None]):
+    """A Pinterest v5 list endpoint."""
+
+    schema = StreamSchema(SchemaDirectory(schemas_dir()))
+    records_jsonpath = "$.items[*]"
+    primary_keys: t.ClassVar[tuple[str, ...]] = ("id",)
+
+    #: The endpoint's ``x-ratelimit-category`` in the spec, named in rate-limit errors.
+    rate_limit_category: t.ClassVar[str] = "org_read"
+    #: False for the few list endpoints that return ``{items}`` without a bookmark.
+    paginated: t.ClassVar[bool] = True
+    #: Query parameters this endpoint always takes.
+    static_params: t.ClassVar[dict[str, t.Any]] = {}
+    #: Context keys copied into every record: the parent ids.
+    context_fields: t.ClassVar[tuple[str, ...]] = ()
+    #: False for endpoints the sandbox does not serve (audiences, customer lists, ...).
+    sandbox_supported: t.ClassVar[bool] = True
+    #: Pinterest error codes that mean "nothing to list here" rather than a failure.
+    empty_on_codes: t.ClassVar[frozenset[int]] = frozenset()
+    #: Set after a 401 made us refresh the token; a second 401 in a row is fatal.
+    _retried_after_401: bool = False
+
+    @property
+    def url_base(self) -> str:
+        """``api_url`` without a trailing slash."""
+        return str(self.config.get("api_url") or DEFAULT_API_URL).rstrip("/")
+
+    @property
+    def run_state(self) -> RunState:
+        """The state shared by this tap run's streams."""
+        return t.cast("_HasRunState", self._tap).run_state
+
+    @property
+    def authenticator(self) -> PinterestAuthenticator:
+        """The tap instance's authenticator."""
+        return self.run_state.authenticator
+
+    @property
+    def timeout(self) -> int:
+        """Seconds to wait for one response."""
+        return int(self.config.get("request_timeout", 300))
+
+    @property
+    def http_headers(self) -> dict:
+        """Ask for JSON; the Authorization header is added by the authenticator."""
+        headers = super().http_headers
+        headers["Accept"] = "application/json"
+        return headers
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        """Partition state by parent only for incremental streams.
+
+        An incremental child keeps one bookmark per parent (the ad account); a
+        full-table child keeps no per-board or per-section state, so the state
+        stays bounded however many boards there are.
+        """
+        super().__init__(*args, **kwargs)
+        self.state_partitioning_keys = list(self.context_fields) if self.replication_key else []
+
+    @property
+    def in_sandbox(self) -> bool:
+        """True when ``api_url`` points at Pinterest's sandbox."""
+        return "api-sandbox." in self.url_base
+
+    def get_new_paginator(self) -> JSONPathPaginator | SinglePagePaginator:
+        """Bookmark paging, or a single page for endpoints without one."""
+        if not self.paginated:
+            return SinglePagePaginator()
+        return JSONPathPaginator("$.bookmark")
+
+    def query_params(self, context: Context | None) -> dict[str, t.Any]:
+        """Endpoint parameters beyond paging; streams that read settings override this."""
+        return dict(self.static_params)
+
+    def get_url_params(
+        self,
+        context: Context | None,
+        next_page_token: str | None,
+    ) -> dict[str, t.Any]:
+        """Paging parameters plus the endpoint's own."""
+        params = {
+            key: str(value).lower() if isinstance(value, bool) else value
+            for key, value in self.query_params(context).items()
+        }
+        if self.paginated:
+            params["page_size"] = PAGE_SIZE
+            if next_page_token:
+                params["bookmark"] = next_page_token
+        return params
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        """The SDK's paging, except for endpoints the sandbox does not serve."""
+        if self.in_sandbox and not self.sandbox_supported:
+            self.logger.warning(
+                "Stream '%s' is skipped: the Pinterest sandbox does not serve %s",
+                self.name,
+                self.path,
+            )
+            return
+        yield from super().get_records(context)
+
+    def post_process(self, row: Record, context: Context | None = None) -> Record | None:
+        """Put the parent ids from the context into the record."""
+        for key in self.context_fields:
+            row[key] = (context or {}).get(key)
+        return row
+
+    def parse_response(self, response: requests.Response) -> Iterable[dict]:
+        """The ``items`` of a page; any other shape is an error, never an empty page."""
+        if self._means_empty(response):
+            self.logger.info("%s: nothing to list", describe_error(self.name, response))
+            return
+        try:
+            body = response.json()
+        except ValueError:
+            msg = f"{describe_error(self.name, response)} -- the body is not JSON"
+            raise FatalAPIError(msg) from None
+        items = body.get("items") if isinstance(body, dict) else None
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            msg = (
+                f"{describe_error(self.name, response)} -- expected an object with an "
+                "'items' list of records"
+            )
+            raise FatalAPIError(msg)
+        yield from items
+
+    def validate_response(self, response: requests.Response) -> None:
+        """Map Pinterest errors; on a 401, refresh the token once and retry."""
+        authenticator = self.authenticator
+        if response.status_code == HTTPStatus.UNAUTHORIZED:
+            message = describe_error(self.name, response)
+            if authenticator.can_refresh and not self._retried_after_401:
+                self._retried_after_401 = True
+                authenticator.invalidate()
+                self.logger.warning("%s; refreshing the access token and retrying", message)
+                raise TokenRejectedError(message, response)
+            hint = (
+                "the token was refused even right after a refresh: check the app's scopes"
+                if authenticator.can_refresh
+                else "the access_token is invalid or expired: issue a new one, or configure "
+                "client_id, client_secret and refresh_token so the tap can refresh it"
+            )
+            msg = f"{message} -- {hint}"
+            raise FatalAPIError(msg)
+        self._retried_after_401 = False
+        if self._means_empty(response):
+            return
+        error = classify(self.name, self.rate_limit_category, response)
+        if error is not None:
+            raise error
+
+    def _means_empty(self, response: requests.Response) -> bool:
+        if response.status_code < HTTPStatus.BAD_REQUEST or not self.empty_on_codes:
+            return False
+        code, _ = pinterest_error(response)
+        return code in self.empty_on_codes
+
+    def backoff_wait_generator(self) -> Generator[float, None, None]:
+        """Waits taken from the rate-limit headers, within the configured cap."""
+        policy = RetryPolicy(
+            stream=self.name,
+            max_rate_limit_wait=float(self.config.get("rate_limit_max_wait_seconds", 600)),
+            max_retries=int(self.config.get("max_retries", 5)),
+            backoff_factor=float(self.config.get("backoff_factor", 1.0)),
+        )
+        return t.cast("Generator[float, None, None]", policy.waits())
+
+    def backoff_max_tries(self) -> int:
+        """Unbounded here: :class:`RetryPolicy` decides when to give up."""
+        return 1_000_000
+
+    def backoff_jitter(self, value: float) -> float:
+        """Up to 10% extra, so that parallel runs do not retry in step."""
+        return value * (1 + random.random() / 10)  # noqa: S311 - jitter, not crypto
+
+    def response_error_message(self, response: requests.Response) -> str:
+        """One line with Pinterest's code and message, never headers or the query."""
+        return describe_error(self.name, response)

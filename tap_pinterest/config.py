@@ -1,0 +1,82 @@
+"""Checks of the settings that run before any request: one clear line per mistake."""
+
+from __future__ import annotations
+
+import typing as t
+from urllib.parse import urlparse
+
+import click
+import pendulum
+from jsonschema import Draft7Validator
+
+from tap_pinterest.client import DEFAULT_API_URL
+from tap_pinterest.streams.ads import ENTITY_STATUSES
+
+BOARD_PRIVACY = ("ALL", "PUBLIC", "PROTECTED", "SECRET", "PUBLIC_AND_SECRET")
+REFRESH_SETTINGS = ("client_id", "client_secret", "refresh_token")
+NON_NEGATIVE = ("rate_limit_max_wait_seconds", "max_retries", "request_timeout")
+
+
+class ConfigError(click.ClickException):
+    """A setting is wrong: one line naming it, never its value if it is secret.
+
+    A ClickException, so the command line prints ``Error: ...`` without a traceback.
+    """
+
+    def __init__(self, setting: str, problem: str) -> None:
+        super().__init__(f"Invalid config: {setting}: {problem}")
+        self.setting = setting
+
+
+def validate_settings(config: t.Mapping[str, t.Any], schema: t.Mapping[str, t.Any]) -> None:
+    """Raise :class:`ConfigError` for the first wrong setting, naming it."""
+    _check_schema(config, schema)
+    _check_credentials(config)
+    _check_values(config)
+
+
+def _check_schema(config: t.Mapping[str, t.Any], schema: t.Mapping[str, t.Any]) -> None:
+    secret = {name for name, prop in schema["properties"].items() if prop.get("secret")}
+    for error in sorted(Draft7Validator(schema).iter_errors(dict(config)), key=str):
+        if not error.path:
+            raise ConfigError("config", "must be a JSON object of settings")
+        setting = str(error.path[0])
+        if error.validator == "type":
+            types = error.validator_value
+            wanted = [types] if isinstance(types, str) else [t for t in types if t != "null"]
+            raise ConfigError(setting, f"must be of type {' or '.join(wanted)}")
+        if setting in secret:
+            raise ConfigError(setting, f"fails the {error.validator!r} rule")
+        raise ConfigError(setting, error.message)
+
+
+def _check_credentials(config: t.Mapping[str, t.Any]) -> None:
+    refresh = {key: bool(config.get(key)) for key in REFRESH_SETTINGS}
+    if any(refresh.values()) and not all(refresh.values()):
+        missing = ", ".join(key for key, present in refresh.items() if not present)
+        raise ConfigError(missing, "required with the other refresh-token settings")
+    if not config.get("access_token") and not all(refresh.values()):
+        raise ConfigError(
+            "access_token",
+            "no credentials: set access_token, or client_id, client_secret and refresh_token",
+        )
+
+
+def _check_values(config: t.Mapping[str, t.Any]) -> None:
+    api_url = urlparse(str(config.get("api_url") or DEFAULT_API_URL))
+    if api_url.scheme not in {"http", "https"} or not api_url.netloc:
+        raise ConfigError("api_url", f"{config.get('api_url')!r} is not an http(s) URL")
+    if start_date := config.get("start_date"):
+        try:
+            pendulum.parse(start_date)
+        except (ValueError, TypeError, pendulum.parsing.exceptions.ParserError):
+            problem = f"{start_date!r} is not an ISO-8601 date such as 2024-01-31"
+            raise ConfigError("start_date", problem) from None
+    if unknown := [s for s in config.get("entity_statuses") or [] if s not in ENTITY_STATUSES]:
+        problem = f"unknown status {unknown[0]!r}; valid: {', '.join(ENTITY_STATUSES)}"
+        raise ConfigError("entity_statuses", problem)
+    if bad := [a for a in config.get("ad_account_ids") or [] if not str(a).isdigit()]:
+        raise ConfigError("ad_account_ids", f"{bad[0]!r} is not a numeric ad account id")
+    for name in NON_NEGATIVE:
+        if name in config and config[name] < 0:
+            raise ConfigError(name, "must not be negative")

@@ -1,0 +1,182 @@
+"""Pinterest error bodies, the retry policy, and the exceptions the tap raises.
+
+Every Pinterest error carries a JSON body ``{"code": int, "message": str}`` where
+``code`` is Pinterest's own number (1 bad parameter, 2 authentication failed,
+8 rate limit, ...). Every error message the tap produces names the stream, the
+request path (never the query string or headers) and that code and message.
+"""
+
+from __future__ import annotations
+
+import json
+import typing as t
+from dataclasses import dataclass
+from http import HTTPStatus
+from urllib.parse import urlparse
+
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+
+if t.TYPE_CHECKING:
+    from collections.abc import Generator
+
+    import requests
+
+#: Pinterest's error code for "rate limit exceeded".
+RATE_LIMIT_CODE = 8
+#: The longest exponential wait between two tries when the API gives no hint.
+MAX_BACKOFF_SECONDS = 60.0
+
+
+def pinterest_error(response: requests.Response) -> tuple[int | None, str]:
+    """Return Pinterest's ``(code, message)`` from an error response.
+
+    A body that is not Pinterest's error shape is summarised, not dropped, so
+    that the reason for a failure always reaches the log.
+    """
+    try:
+        body = response.json()
+    except ValueError:
+        text = response.text.strip().replace("\n", " ")
+        return None, (text[:200] or response.reason or "empty response body")
+    if isinstance(body, dict) and "message" in body:
+        code = body.get("code")
+        return (code if isinstance(code, int) else None), str(body["message"])
+    return None, json.dumps(body)[:200]
+
+
+def describe_error(stream: str, response: requests.Response) -> str:
+    """One line describing a failed response, safe to log (no query, no headers)."""
+    code, message = pinterest_error(response)
+    path = urlparse(response.url).path if response.url else "?"
+    method = response.request.method if response.request is not None else "GET"
+    pinterest_code = f" (Pinterest code {code})" if code is not None else ""
+    return (
+        f"stream '{stream}': {method} {path} returned HTTP {response.status_code}"
+        f"{pinterest_code}: {message}"
+    )
+
+
+class RateLimitedError(RetriableAPIError):
+    """A 429: retried after the wait the API asked for, within the configured cap."""
+
+    def __init__(
+        self,
+        message: str,
+        response: requests.Response,
+        *,
+        category: str,
+        reset_seconds: float | None,
+    ) -> None:
+        super().__init__(message, response)
+        self.category = category
+        self.reset_seconds = reset_seconds
+
+
+class TokenRejectedError(RetriableAPIError):
+    """A 401 after which a fresh access token may help: retried once, at once."""
+
+
+class ClientError(FatalAPIError):
+    """A 4xx other than 401 and 429: the request itself is wrong; not retried."""
+
+    def __init__(self, message: str, *, status: int, code: int | None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+class RateLimitCapExceededError(FatalAPIError):
+    """The API kept rate-limiting past the configured cap: the sync fails loudly."""
+
+
+class RetriesExhaustedError(FatalAPIError):
+    """A server or connection error that did not go away after the allowed retries."""
+
+
+def parse_reset_header(response: requests.Response) -> float | None:
+    """Seconds until the rate-limit window resets, from ``X-RateLimit-Reset``."""
+    raw = response.headers.get("X-RateLimit-Reset")
+    if raw is None:
+        return None
+    try:
+        seconds = float(raw)
+    except ValueError:
+        return None
+    return max(seconds, 0.0)
+
+
+def classify(
+    stream: str,
+    category: str,
+    response: requests.Response,
+) -> RetriableAPIError | FatalAPIError | None:
+    """Map a response to the exception the SDK's retry loop should see, or None if OK."""
+    status = response.status_code
+    if status < HTTPStatus.BAD_REQUEST:
+        return None
+    message = describe_error(stream, response)
+    code, _ = pinterest_error(response)
+    if status == HTTPStatus.TOO_MANY_REQUESTS or code == RATE_LIMIT_CODE:
+        return RateLimitedError(
+            message,
+            response,
+            category=category,
+            reset_seconds=parse_reset_header(response),
+        )
+    if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+        return RetriableAPIError(message, response)
+    return ClientError(message, status=status, code=code)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long to wait before the next try of one request, and when to give up.
+
+    Used as the SDK's backoff wait generator (``backoff_wait_generator``): the
+    generator is created anew for every request and receives each exception.
+
+    - 429: wait ``X-RateLimit-Reset`` seconds, or back off exponentially when the
+      header is absent; once the waits for this request would pass
+      ``max_rate_limit_wait`` seconds, fail with :class:`RateLimitCapExceededError`.
+    - 401 handled by a token refresh: retry at once, once.
+    - 5xx and connection errors: exponential backoff, ``max_retries`` times.
+    """
+
+    stream: str
+    max_rate_limit_wait: float
+    max_retries: int
+    backoff_factor: float = 1.0
+
+    def _expo(self, attempt: int) -> float:
+        return min(self.backoff_factor * 2.0**attempt, MAX_BACKOFF_SECONDS)
+
+    def waits(self) -> Generator[float | None, BaseException, None]:
+        """Yield the wait before each retry; raise when the request must fail."""
+        waited = 0.0
+        rate_limited_tries = 0
+        failures = 0
+        exc = yield None
+        while True:
+            if isinstance(exc, RateLimitedError):
+                wait = exc.reset_seconds
+                if wait is None:
+                    wait = self._expo(rate_limited_tries)
+                rate_limited_tries += 1
+                if waited + wait > self.max_rate_limit_wait:
+                    msg = (
+                        f"{exc} -- rate limit of category '{exc.category}' still in force "
+                        f"after waiting {waited:.0f}s; the next wait ({wait:.0f}s) would "
+                        f"pass rate_limit_max_wait_seconds={self.max_rate_limit_wait:g}. "
+                        "Failing so that the next run resumes from the last saved state."
+                    )
+                    raise RateLimitCapExceededError(msg) from exc
+                waited += wait
+            elif isinstance(exc, TokenRejectedError):
+                wait = 0.0
+            else:
+                if failures >= self.max_retries:
+                    msg = f"{exc} -- still failing after {failures} retries"
+                    raise RetriesExhaustedError(msg) from exc
+                wait = self._expo(failures)
+                failures += 1
+            exc = yield wait

@@ -1,0 +1,178 @@
+"""TapPinterest: the settings, their validation, and the stream registry."""
+
+from __future__ import annotations
+
+import typing as t
+
+from singer_sdk import Tap
+from singer_sdk import typing as th
+
+from tap_pinterest.auth import AccessTokenAuthenticator, RefreshTokenAuthenticator
+from tap_pinterest.client import DEFAULT_API_URL, RunState
+from tap_pinterest.config import BOARD_PRIVACY, REFRESH_SETTINGS, validate_settings
+from tap_pinterest.streams import STREAM_TYPES
+from tap_pinterest.streams.ads import ENTITY_STATUSES
+
+if t.TYPE_CHECKING:
+    from pathlib import PurePath
+
+    from singer_sdk.streams import Stream
+
+    from tap_pinterest.auth import PinterestAuthenticator
+
+
+def _secret_string(name: str, description: str) -> th.Property:
+    return th.Property(name, th.StringType, secret=True, description=description)
+
+
+class TapPinterest(Tap):
+    """Singer tap for the Pinterest REST API v5."""
+
+    name = "tap-pinterest"
+
+    config_jsonschema = th.PropertiesList(
+        _secret_string(
+            "access_token",
+            "A Pinterest OAuth access token, sent as a Bearer token. Use it, or the "
+            "three refresh settings (client_id, client_secret, refresh_token).",
+        ),
+        th.Property(
+            "client_id",
+            th.StringType,
+            description="The Pinterest app id, for refreshing access tokens.",
+        ),
+        _secret_string("client_secret", "The Pinterest app secret, for refreshing tokens."),
+        _secret_string(
+            "refresh_token",
+            "An OAuth refresh token. Pinterest rotates it on every refresh: set "
+            "token_cache_path to keep the new one across runs.",
+        ),
+        th.Property(
+            "continuous_refresh",
+            th.BooleanType,
+            default=False,
+            description="Send continuous_refresh=true when refreshing (needed for apps "
+            "created before 2025-09-25).",
+        ),
+        th.Property(
+            "token_cache_path",
+            th.StringType,
+            description="A file where the rotated refresh token is kept between runs "
+            "(written atomically, mode 0600).",
+        ),
+        th.Property(
+            "api_url",
+            th.StringType,
+            default=DEFAULT_API_URL,
+            description="The API base URL; https://api-sandbox.pinterest.com/v5 for the "
+            "sandbox, or a local tap-pinterest-sim.",
+        ),
+        th.Property(
+            "start_date",
+            th.StringType,
+            description="ISO-8601 date (YYYY-MM-DD). The first run of campaigns, ad_groups "
+            "and ads emits only records updated on or after it.",
+        ),
+        th.Property(
+            "ad_account_ids",
+            th.ArrayType(th.StringType),
+            default=[],
+            description="Numeric ids of the ad accounts to sync. Empty: every account "
+            "the token can access, shared ones included.",
+        ),
+        th.Property(
+            "entity_statuses",
+            th.ArrayType(th.StringType),
+            default=list(ENTITY_STATUSES),
+            description="Statuses of campaigns, ad groups and ads to sync, from "
+            f"{', '.join(ENTITY_STATUSES)}. Default: all (archived included).",
+        ),
+        th.Property(
+            "board_privacy",
+            th.StringType,
+            default="ALL",
+            allowed_values=list(BOARD_PRIVACY),
+            description="Which boards to sync, by privacy. ALL needs the boards:read_secret "
+            "scope for secret boards.",
+        ),
+        th.Property(
+            "include_protected_pins",
+            th.BooleanType,
+            default=True,
+            description="Include protected pins in the pins stream.",
+        ),
+        th.Property(
+            "rate_limit_max_wait_seconds",
+            th.IntegerType,
+            default=600,
+            description="The longest total wait on HTTP 429 for one request; past it the "
+            "sync fails (and resumes from state next run).",
+        ),
+        th.Property(
+            "max_retries",
+            th.IntegerType,
+            default=5,
+            description="Retries of a request after a 5xx or a connection error.",
+        ),
+        th.Property(
+            "request_timeout",
+            th.IntegerType,
+            default=300,
+            description="Seconds to wait for one HTTP response.",
+        ),
+    ).to_dict()
+
+    def __init__(
+        self,
+        *,
+        config: dict | PurePath | str | list[PurePath | str] | None = None,
+        catalog: PurePath | str | dict | None = None,
+        state: PurePath | str | dict | None = None,
+        parse_env_config: bool = False,
+        validate_config: bool = True,
+        setup_mapper: bool = True,
+    ) -> None:
+        """Validate the settings (when asked) before any stream or request exists."""
+        self._run_state: RunState | None = None
+        self._validate_settings = validate_config
+        super().__init__(
+            config=config,
+            catalog=catalog,
+            state=state,
+            parse_env_config=parse_env_config,
+            validate_config=False,
+            setup_mapper=setup_mapper,
+        )
+        if validate_config and not setup_mapper:
+            validate_settings(self.config, self.config_jsonschema)
+
+    def setup_mapper(self) -> None:
+        """Check the settings before the SDK builds mappers and streams from them."""
+        if self._validate_settings:
+            validate_settings(self.config, self.config_jsonschema)
+        super().setup_mapper()
+
+    @property
+    def run_state(self) -> RunState:
+        """What this run's streams share, with one authenticator per tap instance."""
+        if self._run_state is None:
+            self._run_state = RunState(self._authenticator())
+        return self._run_state
+
+    def _authenticator(self) -> PinterestAuthenticator:
+        config = self.config
+        if all(config.get(key) for key in REFRESH_SETTINGS):
+            return RefreshTokenAuthenticator(
+                api_url=config.get("api_url") or DEFAULT_API_URL,
+                client_id=config["client_id"],
+                client_secret=config["client_secret"],
+                refresh_token=config["refresh_token"],
+                continuous_refresh=bool(config.get("continuous_refresh")),
+                token_cache_path=config.get("token_cache_path"),
+                timeout=float(config.get("request_timeout", 300)),
+            )
+        return AccessTokenAuthenticator(token=config.get("access_token") or "")
+
+    def discover_streams(self) -> list[Stream]:
+        """One instance of every stream class in the registry."""
+        return [stream_class(tap=self) for stream_class in STREAM_TYPES]
