@@ -1,0 +1,63 @@
+"""Run the tap in-process and collect the Singer messages it writes."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from tap_pinterest.tap import TapPinterest
+
+
+@dataclass
+class SyncResult:
+    """The messages of one sync, by type."""
+
+    records: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
+    schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
+    states: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def final_state(self) -> dict[str, Any]:
+        return self.states[-1] if self.states else {}
+
+    def ids(self, stream: str) -> list[str]:
+        return [record["id"] for record in self.records.get(stream, [])]
+
+
+def parse_messages(lines: str) -> SyncResult:
+    result = SyncResult()
+    for line in lines.splitlines():
+        message = json.loads(line)
+        if message["type"] == "RECORD":
+            result.records[message["stream"]].append(message["record"])
+        elif message["type"] == "SCHEMA":
+            result.schemas[message["stream"]] = message
+        elif message["type"] == "STATE":
+            result.states.append(message["value"])
+    return result
+
+
+def run_tap(
+    config: dict[str, Any],
+    *,
+    state: dict[str, Any] | None = None,
+    streams: list[str] | None = None,
+) -> SyncResult:
+    """Sync in this process; ``streams`` narrows the selection (parents stay unselected)."""
+    tap = TapPinterest(config=config, state=state or {})
+    if streams is not None:
+        catalog = tap.catalog_dict
+        for entry in catalog["streams"]:
+            selected = entry["tap_stream_id"] in streams
+            for metadata in entry["metadata"]:
+                if metadata["breadcrumb"] == []:
+                    metadata["metadata"]["selected"] = selected
+        tap = TapPinterest(config=config, state=state or {}, catalog=catalog)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        tap.sync_all()
+    return parse_messages(out.getvalue())
