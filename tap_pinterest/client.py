@@ -227,7 +227,7 @@ class PinterestStream(RESTStream[str | None]):
             stream=self.name,
             max_rate_limit_wait=float(self.config.get("rate_limit_max_wait_seconds", 600)),
             max_retries=int(self.config.get("max_retries", 5)),
-            backoff_factor=float(self.config.get("backoff_factor", 1.0)),
+            backoff_factor=float(self.config.get("retry_base_wait_seconds", 1.0)),
         )
         return t.cast("Generator[float, None, None]", policy.waits())
 

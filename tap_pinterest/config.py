@@ -14,7 +14,12 @@ from tap_pinterest.streams.ads import ENTITY_STATUSES
 
 BOARD_PRIVACY = ("ALL", "PUBLIC", "PROTECTED", "SECRET", "PUBLIC_AND_SECRET")
 REFRESH_SETTINGS = ("client_id", "client_secret", "refresh_token")
-NON_NEGATIVE = ("rate_limit_max_wait_seconds", "max_retries", "request_timeout")
+NON_NEGATIVE = (
+    "rate_limit_max_wait_seconds",
+    "max_retries",
+    "retry_base_wait_seconds",
+    "request_timeout",
+)
 
 
 class ConfigError(click.ClickException):

@@ -1,0 +1,166 @@
+"""Failures end the sync loudly; transient ones are retried; nothing is silently dropped."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import responses
+from conftest import expected_records, sim_config
+from singer_run import parse_messages, run_tap
+
+from tap_pinterest.simulator import Faults, Simulator
+
+RATE_LIMITED = {"code": 8, "message": "You have exceeded your rate limit. Try again later."}
+
+
+def run_cli(config: dict, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    config_path = tmp_path / "config.json"
+    config_path.write_text(json.dumps(config))
+    return subprocess.run(
+        [sys.executable, "-m", "tap_pinterest", "--config", str(config_path), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_429_on_page_2_that_never_recovers_fails_the_sync(sim: Simulator, tmp_path) -> None:
+    assert len(sim.dataset.pins) > 250  # /v5/pins has a page 2
+    sim.faults.script(
+        "/v5/pins",
+        page=2,
+        status=429,
+        body=RATE_LIMITED,
+        headers={"X-RateLimit-Reset": "1"},
+        times=None,
+    )
+    result = run_cli(sim_config(sim, rate_limit_max_wait_seconds=2), tmp_path)
+    assert result.returncode != 0
+    errors = [line for line in result.stderr.splitlines() if "rate_limit_max_wait_seconds" in line]
+    assert errors, result.stderr[-3000:]
+    assert "stream 'pins'" in errors[0]
+    assert "'org_read'" in errors[0]
+    assert "Pinterest code 8" in errors[0]
+    # Page 2 was asked 3 times: once, then after two 1-second waits (the cap is 2 s).
+    statuses = [e.status for e in sim.request_log.entries(route="/v5/pins")]
+    assert statuses == [200, 429, 429, 429]
+    emitted = parse_messages(result.stdout).records["pins"]
+    assert 0 < len(emitted) < len(sim.dataset.pins)
+
+
+def test_a_failed_account_keeps_no_new_bookmark(sim: Simulator, tmp_path) -> None:
+    accounts = [a["id"] for a in sim.dataset.ad_accounts]
+    sim.faults.script(
+        "/v5/ad_accounts/{ad_account_id}/ads",
+        status=429,
+        body=RATE_LIMITED,
+        headers={"X-RateLimit-Reset": "1"},
+        times=None,
+        path_args={"ad_account_id": accounts[1]},
+    )
+    result = run_cli(sim_config(sim, rate_limit_max_wait_seconds=0), tmp_path)
+    assert result.returncode != 0
+    messages = parse_messages(result.stdout)
+    bookmarked = set()
+    for state in messages.states:
+        for partition in state.get("bookmarks", {}).get("ads", {}).get("partitions", []):
+            if "replication_key_value" in partition:
+                bookmarked.add(partition["context"]["ad_account_id"])
+    assert bookmarked == {accounts[0]}
+
+
+def test_429_within_the_cap_is_waited_out(sim: Simulator) -> None:
+    sim.faults.script(
+        "/v5/boards", status=429, body=RATE_LIMITED, headers={"X-RateLimit-Reset": "1"}, times=2
+    )
+    result = run_tap(sim_config(sim, rate_limit_max_wait_seconds=5), streams=["boards"])
+    assert len(result.records["boards"]) == len(sim.dataset.boards)
+    assert [e.status for e in sim.request_log.entries(route="/v5/boards")] == [429, 429, 200]
+
+
+def test_429_budget_of_the_simulator_is_respected_by_waiting() -> None:
+    faults = Faults(rate_limits={"org_read": (5, 1.0)})
+    with Simulator(seed=4, scale=1, faults=faults) as sim:
+        result = run_tap(sim_config(sim), streams=["boards", "board_sections"])
+        assert len(result.records["board_sections"]) == len(sim.dataset.board_sections)
+        assert any(e.status == 429 for e in sim.request_log.entries())
+
+
+def test_server_errors_and_dropped_connections_are_retried_without_loss() -> None:
+    faults = Faults(error_rate=0.1, drop_rate=0.05, seed=9)
+    with Simulator(seed=8, scale=1, faults=faults) as sim:
+        result = run_tap(sim_config(sim, retry_base_wait_seconds=0.01, max_retries=8))
+        statuses = [e.status for e in sim.request_log.entries()]
+        assert any(s is not None and s >= 500 for s in statuses)
+        assert None in statuses  # some connections really were dropped
+        expected = expected_records(sim.dataset)
+        for stream, records in expected.items():
+            assert sorted(result.ids(stream)) == sorted(r["id"] for r in records), stream
+
+
+def test_a_persistent_server_error_fails_after_the_retries(sim: Simulator) -> None:
+    sim.faults.script("/v5/boards", status=503, body={"code": 0, "message": "down"}, times=None)
+    with pytest.raises(Exception, match=r"still failing after 2 retries") as caught:
+        run_tap(sim_config(sim, retry_base_wait_seconds=0.01, max_retries=2), streams=["boards"])
+    assert "HTTP 503" in str(caught.value)
+    assert len(sim.request_log.entries(route="/v5/boards")) == 3
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ({"data": []}, "'items' list"),
+        ({"items": [1, 2]}, "'items' list"),
+        ("<html>oops</html>", "'items' list"),
+        ([{"id": "1"}], "'items' list"),
+    ],
+)
+def test_malformed_pages_are_errors_not_empty_pages(sim: Simulator, body, fragment: str) -> None:
+    sim.faults.script("/v5/boards", status=200, body=body, times=1)
+    with pytest.raises(Exception, match=fragment):
+        run_tap(sim_config(sim), streams=["boards"])
+
+
+def test_bad_request_names_the_pinterest_code_and_message(sim: Simulator) -> None:
+    sim.faults.script(
+        "/v5/pins", status=400, body={"code": 1, "message": "Invalid parameters."}, times=1
+    )
+    with pytest.raises(Exception, match=r"stream 'pins'.*HTTP 400 \(Pinterest code 1\): Invalid"):
+        run_tap(sim_config(sim), streams=["pins"])
+
+
+def test_connection_test_prints_no_error_lines(shared_sim: Simulator, tmp_path) -> None:
+    result = run_cli(sim_config(shared_sim), tmp_path, "--test")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "ERROR" not in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@responses.activate
+def test_a_body_that_is_not_json_is_an_error() -> None:
+    responses.get("https://api.pinterest.com/v5/boards", body="<html>oops</html>", status=200)
+    with pytest.raises(
+        Exception,
+        match=r"GET /v5/boards returned HTTP 200: <html>oops</html> -- the body is not JSON",
+    ):
+        run_tap({"access_token": "token"}, streams=["boards"])
+
+
+@responses.activate
+def test_the_sandbox_skips_what_it_does_not_serve(caplog) -> None:
+    sandbox = "https://api-sandbox.pinterest.com/v5"
+    account = {"id": "549755885175", "name": "Sandbox", "owner": {"username": "me"}}
+    responses.get(f"{sandbox}/ad_accounts", json={"items": [account], "bookmark": None})
+    streams = ["ad_accounts", "audiences", "customer_lists", "conversion_tags"]
+    result = run_tap({"access_token": "token", "api_url": sandbox}, streams=streams)
+    assert result.ids("ad_accounts") == [account["id"]]
+    assert [call.request.url.split("?")[0] for call in responses.calls] == [
+        f"{sandbox}/ad_accounts"
+    ]
+    notices = [r.getMessage() for r in caplog.records if "sandbox does not serve" in r.getMessage()]
+    assert len(notices) == 3
