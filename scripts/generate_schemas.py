@@ -299,6 +299,24 @@ class Converter:
         raise SpecError(f"cannot find the item schema of GET {endpoint}")
 
 
+#: What an untyped spec field becomes: every JSON type, spelled out, because the SDK
+#: cannot classify an empty schema (its standard tests fail on ``{}``).
+_ANY_VALUE: JSONSchema = {"type": [t for t in _TYPE_ORDER if t != "integer"]}
+
+
+def _spell_out_any(schema: JSONSchema) -> JSONSchema:
+    if not schema:
+        return dict(_ANY_VALUE)
+    result = dict(schema)
+    if "properties" in result:
+        result["properties"] = {k: _spell_out_any(v) for k, v in result["properties"].items()}
+    if "items" in result:
+        result["items"] = _spell_out_any(result["items"])
+    if "anyOf" in result:
+        result["anyOf"] = [_spell_out_any(branch) for branch in result["anyOf"]]
+    return result
+
+
 def build_stream_schema(converter: Converter, stream: str, source: StreamSource) -> JSONSchema:
     """Build the top-level schema of one stream."""
     found = converter.list_item_component(source.endpoint)
@@ -325,7 +343,7 @@ def build_stream_schema(converter: Converter, stream: str, source: StreamSource)
         "$schema": "http://json-schema.org/draft-07/schema#",
         "type": "object",
         "additionalProperties": True,
-        "properties": properties,
+        "properties": {name: _spell_out_any(sub) for name, sub in properties.items()},
     }
 
 

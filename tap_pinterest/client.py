@@ -77,6 +77,8 @@ class PinterestStream(RESTStream[str | None]):
     paginated: t.ClassVar[bool] = True
     #: Query parameters this endpoint always takes.
     static_params: t.ClassVar[dict[str, t.Any]] = {}
+    #: Fields never emitted, e.g. the feed credentials the catalogs API returns.
+    dropped_fields: t.ClassVar[tuple[str, ...]] = ()
     #: Context keys copied into every record: the parent ids.
     context_fields: t.ClassVar[tuple[str, ...]] = ()
     #: False for endpoints the sandbox does not serve (audiences, customer lists, ...).
@@ -166,7 +168,9 @@ class PinterestStream(RESTStream[str | None]):
         yield from super().get_records(context)
 
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:
-        """Put the parent ids from the context into the record."""
+        """Put the parent ids from the context into the record; drop secret fields."""
+        for key in self.dropped_fields:
+            row.pop(key, None)
         for key in self.context_fields:
             row[key] = (context or {}).get(key)
         return row

@@ -25,6 +25,8 @@ class CatalogsFeedsStream(_CatalogsStream):
 
     name = "catalogs_feeds"
     path = "/catalogs/feeds"
+    #: The feed's location username and password: never copied into a warehouse.
+    dropped_fields = ("credentials",)
 
 
 class CatalogsProductGroupsStream(_CatalogsStream):

@@ -36,6 +36,13 @@ def test_every_stream_emits_exactly_the_simulators_records(full_sync) -> None:
         assert _by_id(emitted) == _by_id(records), f"{stream} differs from the simulator"
 
 
+def test_feed_credentials_are_never_emitted(full_sync) -> None:
+    sim, result, _ = full_sync
+    assert any("credentials" in feed for feed in sim.dataset.catalogs_feeds)
+    assert result.records["catalogs_feeds"]
+    assert not any("credentials" in feed for feed in result.records["catalogs_feeds"])
+
+
 def test_archived_and_draft_entities_are_included_by_default(full_sync) -> None:
     _, result, _ = full_sync
     for stream in AD_ENTITIES:
