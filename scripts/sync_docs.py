@@ -55,16 +55,20 @@ def streams_table() -> str:
         "| stream | endpoint | parent | replication | primary key |",
         "|---|---|---|---|---|",
     ]
+    by_type = {type(stream): stream for stream in tap.streams.values()}
     for stream_class in STREAM_TYPES:
-        stream = tap.streams[stream_class.name]
-        parent = stream_class.parent_stream_type
+        stream = by_type[stream_class]
+        parent = (
+            by_type[stream_class.parent_stream_type] if stream_class.parent_stream_type else None
+        )
+        path = getattr(stream, "path", "")
         replication = (
             f"incremental on `{stream.replication_key}`, per ad account"
             if stream.replication_key
             else "full table"
         )
         rows.append(
-            f"| `{stream.name}` | `GET {stream.path}` | {parent.name if parent else '-'} "
+            f"| `{stream.name}` | `GET {path}` | {parent.name if parent else '-'} "
             f"| {replication} | {', '.join(stream.primary_keys or [])} |"
         )
     return "\n".join(rows)

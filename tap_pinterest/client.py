@@ -8,12 +8,18 @@ on a 401. Concrete streams only declare what differs.
 
 from __future__ import annotations
 
+import logging
 import random
+import sys
 import typing as t
 from http import HTTPStatus
 
 from singer_sdk import RESTStream, SchemaDirectory, StreamSchema
-from singer_sdk.exceptions import FatalAPIError
+from singer_sdk.exceptions import (
+    AbortedSyncExceptionBase,
+    FatalAPIError,
+    MaxRecordsLimitException,
+)
 from singer_sdk.pagination import JSONPathPaginator, SinglePagePaginator
 
 from tap_pinterest.errors import (
@@ -155,6 +161,20 @@ class PinterestStream(RESTStream[str | None]):
             if next_page_token:
                 params["bookmark"] = next_page_token
         return params
+
+    def log(self, message: str, *args: t.Any, level: int = logging.INFO, **kwargs: t.Any) -> None:
+        """Log; a stream stopped at the ``--test`` record limit is not an error.
+
+        The SDK's dry run (``--test``) aborts every stream after one record and its
+        sync loop logs each abort as an ERROR; here that one case is logged as INFO.
+        """
+        error = sys.exc_info()[1]
+        stopped_at_limit = isinstance(error, AbortedSyncExceptionBase) and isinstance(
+            error.__cause__, MaxRecordsLimitException
+        )
+        if level >= logging.ERROR and stopped_at_limit:
+            level = logging.INFO
+        super().log(message, *args, level=level, **kwargs)
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         """The SDK's paging, except for endpoints the sandbox does not serve."""

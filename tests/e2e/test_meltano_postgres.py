@@ -21,6 +21,7 @@ from conftest import expected_records
 from tap_pinterest.simulator import Simulator
 
 psycopg = pytest.importorskip("psycopg")
+from psycopg import sql  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 DSN = os.environ.get("E2E_POSTGRES_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=test")
@@ -76,12 +77,19 @@ def pipeline(database, tmp_path_factory) -> Iterator[dict]:
         try:
             yield {"sim": sim, "schema": schema, "run": run}
         finally:
-            database.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+            database.execute(
+                sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
+            )
+
+
+def _query(database, template: str, schema: str, table: str, *params) -> list[tuple]:
+    """Run ``template`` with ``{}`` standing for the table, quoted as an identifier."""
+    statement = sql.SQL(template).format(sql.Identifier(schema, table))
+    return database.execute(statement, params).fetchall()
 
 
 def _ids(database, schema: str, table: str) -> list[str]:
-    rows = database.execute(f'SELECT id FROM "{schema}"."{table}"').fetchall()
-    return sorted(str(row[0]) for row in rows)
+    return sorted(str(row[0]) for row in _query(database, "SELECT id FROM {}", schema, table))
 
 
 def test_meltano_run_loads_exactly_the_simulators_records(database, pipeline) -> None:
@@ -95,9 +103,9 @@ def test_meltano_run_loads_exactly_the_simulators_records(database, pipeline) ->
     # A second run (incremental from Meltano's state) leaves no duplicates.
     run()
     for stream, records in expected.items():
-        (total, distinct) = database.execute(
-            f'SELECT count(*), count(DISTINCT id) FROM "{schema}"."{stream}"'
-        ).fetchone()
+        ((total, distinct),) = _query(
+            database, "SELECT count(*), count(DISTINCT id) FROM {}", schema, stream
+        )
         assert total == distinct == len(records), stream
 
     # After 5 campaigns change, the incremental run loads just those, plus the
@@ -113,12 +121,15 @@ def test_meltano_run_loads_exactly_the_simulators_records(database, pipeline) ->
     changed = set(sim.mutate("campaigns", 5))
     started = time.time()
     run()
-    loaded = database.execute(
-        f'SELECT id, name FROM "{schema}".campaigns WHERE _sdc_extracted_at >= to_timestamp(%s)',
-        (started - 1,),
-    ).fetchall()
+    loaded = _query(
+        database,
+        "SELECT id, name FROM {} WHERE _sdc_extracted_at >= to_timestamp(%s)",
+        schema,
+        "campaigns",
+        started - 1,
+    )
     assert {row[0] for row in loaded} == changed | on_bookmark
-    names = dict(database.execute(f'SELECT id, name FROM "{schema}".campaigns').fetchall())
+    names = dict(_query(database, "SELECT id, name FROM {}", schema, "campaigns"))
     current = {c["id"]: c["name"] for c in sim.dataset.campaigns}
     for campaign_id in changed:
         assert names[campaign_id] == current[campaign_id]

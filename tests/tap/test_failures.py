@@ -134,6 +134,12 @@ def test_bad_request_names_the_pinterest_code_and_message(sim: Simulator) -> Non
         run_tap(sim_config(sim), streams=["pins"])
 
 
+def test_connection_test_fails_on_a_bad_token(shared_sim: Simulator, tmp_path) -> None:
+    result = run_cli({"api_url": shared_sim.base_url, "access_token": "wrong"}, tmp_path, "--test")
+    assert result.returncode != 0
+    assert "access_token is invalid or expired" in result.stderr
+
+
 def test_connection_test_prints_no_error_lines(shared_sim: Simulator, tmp_path) -> None:
     result = run_cli(sim_config(shared_sim), tmp_path, "--test")
     assert result.returncode == 0, result.stderr[-2000:]

@@ -1,0 +1,312 @@
+"""The WSGI application: routing, auth, faults, rate limits, pagination and admin routes.
+
+Order of work for a `/v5` request: maybe drop the connection (drop_rate); sleep
+(latency_ms); a matching scripted fault; a random 5xx (error_rate); authentication (the
+token endpoint checks the client instead); the rate-limit budget of the route's category;
+then the handler, whose list is paginated here. Every `/v5` request is logged with its
+final status (None when dropped); `/_sim/` admin requests are not.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from tap_pinterest.simulator import handlers
+from tap_pinterest.simulator.auth import AuthError, TokenStore
+from tap_pinterest.simulator.data import Dataset, Record
+from tap_pinterest.simulator.faults import RATE_LIMIT_MESSAGE, Faults
+from tap_pinterest.simulator.handlers import Ctx, Listing, Options
+from tap_pinterest.simulator.log import RequestLog, RequestLogEntry
+from tap_pinterest.simulator.params import (
+    ApiError,
+    Query,
+    bad_parameter,
+    bookmark_page,
+    decode_bookmark,
+    encode_bookmark,
+    fingerprint,
+)
+from tap_pinterest.simulator.routes import API_PREFIX, ROUTES, ROUTES_BY_NAME, Route
+
+StartResponse = Callable[..., Any]
+_CACHE_SIZE = 1024
+_SERVER_ERRORS = {
+    500: "Internal server error (simulated).",
+    503: "Service unavailable (simulated).",
+}
+_ADMIN = (
+    ("GET", "/_sim/health", "health"),
+    ("GET", "/_sim/requests", "requests"),
+    ("POST", "/_sim/requests/reset", "requests_reset"),
+    ("POST", "/_sim/mutate", "mutate"),
+    ("GET", "/_sim/faults", "faults_get"),
+    ("POST", "/_sim/faults", "faults_set"),
+    ("GET", "/_sim/dataset/counts", "counts"),
+    ("GET", "/_sim/credentials", "credentials"),
+)
+
+
+class DroppedConnectionError(ConnectionAbortedError):
+    """Raised out of the WSGI call so the server sends nothing at all."""
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        json.dumps(body, separators=(",", ":")),
+        status=status,
+        headers=headers,
+        mimetype="application/json",
+    )
+
+
+class SimulatorApp:
+    """The simulator's WSGI callable."""
+
+    def __init__(
+        self,
+        dataset: Dataset,
+        tokens: TokenStore,
+        faults: Faults,
+        request_log: RequestLog,
+        options: Options,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.dataset = dataset
+        self.tokens = tokens
+        self.faults = faults
+        self.request_log = request_log
+        self.options = options
+        self.clock = clock
+        rules = [Rule(r.rule, endpoint=r.name, methods=[r.method]) for r in ROUTES]
+        rules += [Rule(path, endpoint=f"admin:{name}", methods=[m]) for m, path, name in _ADMIN]
+        self.url_map = Map(rules)
+        self._cache: dict[str, list[Record]] = {}
+        self._cache_lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        request = Request(environ)
+        try:
+            response = self.dispatch(request)
+        except DroppedConnectionError:
+            sock = environ.get("werkzeug.socket")
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+            raise
+        return response(environ, start_response)
+
+    # ---- dispatch ------------------------------------------------------------------------
+
+    def dispatch(self, request: Request) -> Response:
+        adapter = self.url_map.bind_to_environ(request.environ)
+        try:
+            endpoint, args = adapter.match()
+        except (NotFound, MethodNotAllowed) as exc:
+            status = exc.code or 404
+            if request.path.startswith("/_sim/"):
+                return json_response({"code": status, "message": exc.description}, status)
+            message = "Not found." if isinstance(exc, NotFound) else "Method not allowed."
+            response = json_response({"code": status, "message": message}, status)
+            self._log(request, request.path, response.status_code)
+            return response
+        except HTTPException as exc:  # e.g. a redirect for a trailing slash
+            return json_response({"code": exc.code, "message": exc.description}, exc.code or 400)
+        if endpoint.startswith("admin:"):
+            return self._admin(endpoint.removeprefix("admin:"), request)
+        route = ROUTES_BY_NAME[endpoint]
+        try:
+            response = self._api(route, request, dict(args))
+        except DroppedConnectionError:
+            self._log(request, route.template, None)
+            raise
+        self._log(request, route.template, response.status_code)
+        return response
+
+    def _log(self, request: Request, route: str, status: int | None) -> None:
+        self.request_log.record(
+            RequestLogEntry(
+                method=request.method,
+                path=request.path,
+                route=route,
+                query=request.args.to_dict(flat=False),
+                status=status,
+            )
+        )
+
+    def _api(self, route: Route, request: Request, args: dict[str, str]) -> Response:
+        faults = self.faults
+        if faults.should_drop():
+            raise DroppedConnectionError("simulated dropped connection")
+        latency = faults.latency_seconds()
+        if latency > 0:
+            time.sleep(latency)
+        page = bookmark_page(request.args.get("bookmark") or None) if route.paginated else 1
+        scripted = faults.take_script(request.method, route.template, page, args)
+        if scripted is not None:
+            if scripted.drop:
+                raise DroppedConnectionError("scripted dropped connection")
+            return json_response(scripted.response_body(), scripted.status, scripted.headers)
+        error = faults.random_error()
+        if error is not None:
+            return json_response({"code": error, "message": _SERVER_ERRORS[error]}, error)
+        headers: dict[str, str] = {}
+        try:
+            if route.name != "oauth_token":
+                self.tokens.check_access_token(request.headers.get("Authorization"))
+            decision = faults.check_rate_limit(route.category)
+            if decision is not None:
+                headers.update(decision.headers)
+                if not decision.allowed:
+                    return json_response({"code": 8, "message": RATE_LIMIT_MESSAGE}, 429, headers)
+            if route.name == "oauth_token":
+                return json_response(self._oauth_token(request), 200, headers)
+            ctx = Ctx(Query(request.args), args, self.dataset, self.options)
+            result = handlers.HANDLERS[route.name](ctx)
+            body = self._paginate(route, ctx, result) if isinstance(result, Listing) else result
+            return json_response(body, 200, headers)
+        except (ApiError, AuthError) as exc:
+            headers.update(getattr(exc, "headers", {}))
+            return json_response({"code": exc.code, "message": exc.message}, exc.status, headers)
+
+    # ---- lists ---------------------------------------------------------------------------
+
+    def _records(self, print_: str, listing: Listing) -> list[Record]:
+        print_ = f"{self.dataset.generation}:{print_}"
+        with self._cache_lock:
+            found = self._cache.get(print_)
+        if found is None:
+            found = listing.load()
+            with self._cache_lock:
+                if len(self._cache) >= _CACHE_SIZE:
+                    self._cache.clear()
+                self._cache[print_] = found
+        return found
+
+    def _paginate(self, route: Route, ctx: Ctx, listing: Listing) -> dict[str, Any]:
+        print_ = fingerprint(route.template, ctx.args, listing.key)
+        if not listing.paginated:
+            return {"items": self._render(listing, self._records(print_, listing))}
+        size = ctx.query.page_size()
+        offset, page = 0, 1
+        bookmark = ctx.query.string("bookmark") or None
+        if bookmark is not None:
+            offset, page, bookmark_print = decode_bookmark(bookmark)
+            if bookmark_print != print_:
+                raise bad_parameter(
+                    f"Invalid bookmark '{bookmark}': it belongs to a different request."
+                )
+        records = self._records(print_, listing)
+        if offset > len(records):
+            raise bad_parameter(f"Invalid bookmark '{bookmark}'.")
+        chunk = records[offset : offset + size]
+        end = offset + len(chunk)
+        next_bookmark = encode_bookmark(end, page + 1, print_) if end < len(records) else None
+        return {"items": self._render(listing, chunk), "bookmark": next_bookmark}
+
+    def _render(self, listing: Listing, records: list[Record]) -> list[Record]:
+        to_api, render = self.dataset.to_api, listing.render
+        with self.dataset.lock:
+            items = [to_api(listing.entity, r) for r in records]
+        return [render(i) for i in items] if render else items
+
+    # ---- OAuth ---------------------------------------------------------------------------
+
+    def _oauth_token(self, request: Request) -> dict[str, Any]:
+        auth = request.authorization
+        if auth is None or auth.type != "basic":
+            raise AuthError(
+                401, 2, "Authentication failed: send the client id and secret as HTTP Basic."
+            )
+        self.tokens.check_client(auth.username, auth.password)
+        if request.mimetype != "application/x-www-form-urlencoded":
+            raise bad_parameter("The body must be application/x-www-form-urlencoded.")
+        form = request.form
+        grant_type = form.get("grant_type")
+        if grant_type != "refresh_token":
+            raise bad_parameter(
+                f"Unsupported grant_type {grant_type!r}: the simulator supports refresh_token."
+            )
+        if form.get("continuous_refresh", "true").lower() not in ("true", "false"):
+            raise bad_parameter("Parameter 'continuous_refresh' must be true or false.")
+        refresh_token = form.get("refresh_token")
+        if not refresh_token:
+            raise bad_parameter("Missing parameter 'refresh_token'.")
+        return self.tokens.refresh(refresh_token, form.get("scope") or None)
+
+    # ---- admin ---------------------------------------------------------------------------
+
+    def _admin(self, name: str, request: Request) -> Response:
+        try:
+            return json_response(getattr(self, f"_admin_{name}")(request))
+        except (ValueError, KeyError, TypeError) as exc:
+            return json_response({"code": 1, "message": str(exc).strip("'\"")}, 400)
+
+    def _admin_health(self, _request: Request) -> Any:
+        return {"ok": True}
+
+    def _admin_requests(self, request: Request) -> Any:
+        return self.request_log.to_dict(with_entries=request.args.get("entries") == "true")
+
+    def _admin_requests_reset(self, _request: Request) -> Any:
+        self.request_log.reset()
+        return {"ok": True}
+
+    def _admin_counts(self, _request: Request) -> Any:
+        return self.dataset.counts()
+
+    def _admin_credentials(self, _request: Request) -> Any:
+        return {
+            "client_id": self.tokens.client_id,
+            "client_secret": self.tokens.client_secret,
+            "refresh_token": self.tokens.refresh_token,
+            "access_token": self.tokens.static_access_token,
+        }
+
+    def _admin_faults_get(self, _request: Request) -> Any:
+        return self.faults.to_dict()
+
+    def _admin_mutate(self, request: Request) -> Any:
+        body = _json_object(request)
+        count = body.get("count", 1)
+        if not isinstance(count, int):
+            raise ValueError("'count' must be an integer")
+        return {"ids": self.dataset.mutate(str(body.get("entity")), count, self.clock())}
+
+    def _admin_faults_set(self, request: Request) -> Any:
+        return self._set_faults(_json_object(request))
+
+    def _set_faults(self, body: dict[str, Any]) -> dict[str, Any]:
+        names = ("latency_ms", "error_rate", "drop_rate", "seed", "rate_limits")
+        settings = {k: body[k] for k in names if k in body}
+        unknown = set(body) - set(settings) - {"scripts", "clear_scripts"}
+        if unknown:
+            raise ValueError(f"unknown fault settings: {', '.join(sorted(unknown))}")
+        self.faults.update(**settings)
+        if body.get("clear_scripts"):
+            self.faults.clear_scripts()
+        for script in body.get("scripts") or []:
+            if not isinstance(script, dict) or "route" not in script:
+                raise ValueError("each script needs at least a 'route'")
+            self.faults.script(**script)
+        return self.faults.to_dict()
+
+
+def _json_object(request: Request) -> dict[str, Any]:
+    body = request.get_json(force=True, silent=True)
+    if not isinstance(body, dict):
+        raise ValueError("the request body must be a JSON object")
+    return body
+
+
+__all__ = ["API_PREFIX", "DroppedConnectionError", "SimulatorApp", "json_response"]
