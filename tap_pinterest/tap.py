@@ -30,7 +30,7 @@ class TapPinterest(Tap):
 
     name = "tap-pinterest"
 
-    config_jsonschema = th.PropertiesList(
+    config_jsonschema = th.PropertiesList(  # the SDK appends its own settings to this dict
         _secret_string(
             "access_token",
             "A Pinterest OAuth access token, sent as a Bearer token. Use it, or the "

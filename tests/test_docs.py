@@ -1,0 +1,62 @@
+"""README, meltano.yml and the code agree; the README's commands are the real ones."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from tap_pinterest.streams import STREAM_TYPES
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "scripts"))
+
+import sync_docs  # noqa: E402
+
+
+def test_generated_sections_are_current() -> None:
+    result = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "sync_docs.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_meltano_yml_declares_every_setting_with_its_sensitivity() -> None:
+    project = yaml.safe_load((REPO / "meltano.yml").read_text())
+    (extractor,) = project["plugins"]["extractors"]
+    assert extractor["name"] == "tap-pinterest"
+    assert extractor["pip_url"] == "-e ."
+    declared = {s["name"]: s.get("sensitive", False) for s in extractor["settings"]}
+    expected = {name: bool(p.get("secret")) for name, p in sync_docs.OWN_SETTINGS.items()}
+    assert declared == expected
+    assert {"access_token", "client_secret", "refresh_token"} == {
+        name for name, sensitive in declared.items() if sensitive
+    }
+    loaders = {loader["name"] for loader in project["plugins"]["loaders"]}
+    assert loaders == {"target-postgres", "target-jsonl"}
+
+
+def test_readme_lists_every_stream_and_setting() -> None:
+    readme = (REPO / "README.md").read_text()
+    for stream_class in STREAM_TYPES:
+        assert f"| `{stream_class.name}` |" in readme
+    for name in sync_docs.OWN_SETTINGS:
+        assert f"| {name} |" in readme
+
+
+def test_readme_starts_with_the_demo_and_test_commands_ci_runs() -> None:
+    readme = (REPO / "README.md").read_text().splitlines()
+    block = readme[readme.index("```bash") + 1 : readme.index("```")]
+    assert block[0].startswith("./scripts/demo.sh")
+    assert any(line.startswith("./scripts/test.sh") for line in block)
+    assert readme.index("```bash") < 5
+    ci = (REPO / ".ci" / "run").read_text()
+    assert "bash scripts/test.sh" in ci
+    test_script = (REPO / "scripts" / "test.sh").read_text()
+    assert "bash scripts/setup.sh" in test_script
+    assert "-m pytest" in test_script
