@@ -11,7 +11,6 @@ meltano.yml lists every setting with its kind and whether it is sensitive.
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import subprocess
 import sys
@@ -20,9 +19,7 @@ from pathlib import Path
 from tap_pinterest.streams import STREAM_TYPES
 from tap_pinterest.tap import TapPinterest
 
-#: The tap's own settings, read before any tap instance exists: the SDK appends its
-#: built-in settings (stream_maps, ...) to the class's schema when it validates config.
-OWN_SETTINGS: dict = copy.deepcopy(TapPinterest.config_jsonschema["properties"])
+OWN_SETTINGS = TapPinterest.own_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"

@@ -8,6 +8,7 @@ on a 401. Concrete streams only declare what differs.
 
 from __future__ import annotations
 
+import importlib.metadata
 import logging
 import random
 import sys
@@ -40,6 +41,7 @@ if t.TYPE_CHECKING:
     from tap_pinterest.auth import PinterestAuthenticator
 
 DEFAULT_API_URL = "https://api.pinterest.com/v5"
+_VERSION = importlib.metadata.version("tap-pinterest")
 #: The largest page Pinterest serves on every list endpoint the tap reads.
 PAGE_SIZE = 250
 
@@ -113,6 +115,11 @@ class PinterestStream(RESTStream[str | None]):
     def timeout(self) -> int:
         """Seconds to wait for one response."""
         return int(self.config.get("request_timeout", 300))
+
+    @property
+    def user_agent(self) -> str:
+        """Identify the tap to Pinterest (``user_agent`` in config overrides it)."""
+        return str(self.config.get("user_agent") or f"tap-pinterest/{_VERSION}")
 
     @property
     def http_headers(self) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import typing as t
 
 from singer_sdk import Tap
@@ -30,7 +31,7 @@ class TapPinterest(Tap):
 
     name = "tap-pinterest"
 
-    config_jsonschema = th.PropertiesList(  # the SDK appends its own settings to this dict
+    config_jsonschema = th.PropertiesList(
         _secret_string(
             "access_token",
             "A Pinterest OAuth access token, sent as a Bearer token. Use it, or the "
@@ -128,6 +129,9 @@ class TapPinterest(Tap):
             description="Seconds to wait for one HTTP response.",
         ),
     ).to_dict()
+    #: The tap's own settings. The SDK appends its built-in ones (stream_maps, ...) to
+    #: ``config_jsonschema`` in place when it validates a config; docs use this copy.
+    own_settings: t.ClassVar[dict[str, t.Any]] = copy.deepcopy(config_jsonschema["properties"])
 
     def __init__(
         self,

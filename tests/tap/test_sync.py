@@ -10,6 +10,7 @@ from conftest import expected_records, pages, sim_config
 from singer_run import run_tap
 
 from tap_pinterest.simulator import Simulator
+from tap_pinterest.tap import TapPinterest
 
 AD_ENTITIES = ("campaigns", "ad_groups", "ads")
 
@@ -224,3 +225,9 @@ def test_board_privacy_setting_is_sent(sim: Simulator) -> None:
     result = run_tap(sim_config(sim, board_privacy="PUBLIC"), streams=["boards"])
     assert {b["privacy"] for b in result.records["boards"]} == {"PUBLIC"}
     assert len(result.records["boards"]) < len(sim.dataset.boards)
+
+
+def test_requests_identify_the_tap(shared_sim: Simulator) -> None:
+    stream = TapPinterest(config=sim_config(shared_sim)).streams["boards"]
+    request = stream.build_prepared_request(method="GET", url=f"{shared_sim.base_url}/boards")
+    assert request.headers["User-Agent"].startswith("tap-pinterest/")
