@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import resource
 import subprocess
 import sys
 import tempfile
@@ -93,6 +94,7 @@ def main() -> int:
         config = Path(tmp) / "config.json"
         config.write_text(json.dumps(sim.tap_config()))
         records = sum(expected_counts(sim).values())
+        sim_cpu_before = resource.getrusage(resource.RUSAGE_SELF)
         started = time.perf_counter()
         with open("/dev/null", "w") as devnull:  # noqa: PTH123
             result = subprocess.run(
@@ -103,6 +105,8 @@ def main() -> int:
                 check=False,
             )
         elapsed = time.perf_counter() - started
+        sim_cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+        tap_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
         if result.returncode != 0:
             print(result.stderr[-3000:], file=sys.stderr)
             return 1
@@ -113,6 +117,11 @@ def main() -> int:
         print(f"records emitted            {records:,}")
         print(f"wall time                  {elapsed:.1f} s")
         print(f"records per second         {records / elapsed:,.0f}")
+        print(f"tap CPU time               {tap_cpu.ru_utime + tap_cpu.ru_stime:.1f} s")
+        sim_cpu = (sim_cpu_after.ru_utime + sim_cpu_after.ru_stime) - (
+            sim_cpu_before.ru_utime + sim_cpu_before.ru_stime
+        )
+        print(f"simulator CPU time         {sim_cpu:.1f} s")
         print(f"API calls made             {made:,}")
         print(f"calls by ceil(n/250) rule  {calls(sizes, 250) + conversion_tags + 1:,}")
         print(f"calls at page_size=25      {calls(sizes, 25) + conversion_tags + 1:,}")
