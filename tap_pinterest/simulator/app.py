@@ -4,7 +4,15 @@ Order of work for a `/v5` request: maybe drop the connection (drop_rate); sleep
 (latency_ms); a matching scripted fault; a random 5xx (error_rate); authentication (the
 token endpoint checks the client instead); the rate-limit budget of the route's category;
 then the handler, whose list is paginated here. Every `/v5` request is logged with its
-final status (None when dropped); `/_sim/` admin requests are not.
+final status (None when dropped); `/_sim/` admin requests are not, except the report
+downloads (`DOWNLOAD_ROUTE`, no auth, no budget; latency and scripted faults apply), which
+are logged with their signature redacted.
+
+Admin routes for analytics: `POST /_sim/analytics/restate` `{"day": "YYYY-MM-DD",
+"entity_ids": [...] (optional), "factor": 1.25 (optional)}`; `GET /_sim/reports` (settings,
+pending faults, reports); `POST /_sim/reports` `{"poll_delay": 0, "url_ttl": 300,
+"report_ttl": 3600, "fail_next": {"status": "FAILED", "count": 1} or "FAILED",
+"clear_faults": true}` (every key optional).
 """
 
 from __future__ import annotations
@@ -21,11 +29,13 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from tap_pinterest.simulator import handlers
+from tap_pinterest.simulator import handlers, handlers_analytics
+from tap_pinterest.simulator.analytics import DEFAULT_RESTATEMENT_FACTOR, Analytics
 from tap_pinterest.simulator.auth import AuthError, TokenStore
 from tap_pinterest.simulator.data import Dataset, Record
 from tap_pinterest.simulator.faults import RATE_LIMIT_MESSAGE, Faults
 from tap_pinterest.simulator.handlers import Ctx, Listing, Options
+from tap_pinterest.simulator.handlers_analytics import AnalyticsCtx
 from tap_pinterest.simulator.log import RequestLog, RequestLogEntry
 from tap_pinterest.simulator.params import (
     ApiError,
@@ -36,7 +46,14 @@ from tap_pinterest.simulator.params import (
     encode_bookmark,
     fingerprint,
 )
-from tap_pinterest.simulator.routes import API_PREFIX, ROUTES, ROUTES_BY_NAME, Route
+from tap_pinterest.simulator.reports import Reports
+from tap_pinterest.simulator.routes import (
+    API_PREFIX,
+    DOWNLOAD_ROUTE,
+    ROUTES,
+    ROUTES_BY_NAME,
+    Route,
+)
 
 StartResponse = Callable[..., Any]
 _CACHE_SIZE = 1024
@@ -53,6 +70,9 @@ _ADMIN = (
     ("POST", "/_sim/faults", "faults_set"),
     ("GET", "/_sim/dataset/counts", "counts"),
     ("GET", "/_sim/credentials", "credentials"),
+    ("POST", "/_sim/analytics/restate", "restate"),
+    ("GET", "/_sim/reports", "reports_get"),
+    ("POST", "/_sim/reports", "reports_set"),
 )
 
 
@@ -81,8 +101,12 @@ class SimulatorApp:
         options: Options,
         *,
         clock: Callable[[], float] = time.time,
+        analytics: Analytics | None = None,
+        reports: Reports | None = None,
     ) -> None:
         self.dataset = dataset
+        self.analytics = analytics or Analytics(dataset, clock=clock)
+        self.reports = reports or Reports(self.analytics, seed=dataset.seed, clock=clock)
         self.tokens = tokens
         self.faults = faults
         self.request_log = request_log
@@ -90,6 +114,8 @@ class SimulatorApp:
         self.clock = clock
         rules = [Rule(r.rule, endpoint=r.name, methods=[r.method]) for r in ROUTES]
         rules += [Rule(path, endpoint=f"admin:{name}", methods=[m]) for m, path, name in _ADMIN]
+        download = DOWNLOAD_ROUTE.replace("{file_name}", "<file_name>")
+        rules.append(Rule(download, endpoint="download", methods=["GET"]))
         self.url_map = Map(rules)
         self._cache: dict[str, list[Record]] = {}
         self._cache_lock = threading.Lock()
@@ -124,6 +150,8 @@ class SimulatorApp:
             return json_response({"code": exc.code, "message": exc.description}, exc.code or 400)
         if endpoint.startswith("admin:"):
             return self._admin(endpoint.removeprefix("admin:"), request)
+        if endpoint == "download":
+            return self._download(request, dict(args))
         route = ROUTES_BY_NAME[endpoint]
         try:
             response = self._api(route, request, dict(args))
@@ -134,15 +162,31 @@ class SimulatorApp:
         return response
 
     def _log(self, request: Request, route: str, status: int | None) -> None:
+        query = request.args.to_dict(flat=False)
+        if "X-Amz-Signature" in query:
+            query["X-Amz-Signature"] = ["REDACTED"]
         self.request_log.record(
             RequestLogEntry(
-                method=request.method,
-                path=request.path,
-                route=route,
-                query=request.args.to_dict(flat=False),
-                status=status,
+                method=request.method, path=request.path, route=route, query=query, status=status
             )
         )
+
+    def _download(self, request: Request, args: dict[str, str]) -> Response:
+        """A pre-signed report download: latency and scripted faults, then the file."""
+        latency = self.faults.latency_seconds()
+        if latency > 0:
+            time.sleep(latency)
+        scripted = self.faults.take_script("GET", DOWNLOAD_ROUTE, None, args)
+        if scripted is not None:
+            if scripted.drop:
+                self._log(request, DOWNLOAD_ROUTE, None)
+                raise DroppedConnectionError("scripted dropped connection")
+            response = json_response(scripted.response_body(), scripted.status, scripted.headers)
+        else:
+            found = self.reports.download(args["file_name"], request.args)
+            response = Response(found.body, status=found.status, content_type=found.content_type)
+        self._log(request, DOWNLOAD_ROUTE, response.status_code)
+        return response
 
     def _api(self, route: Route, request: Request, args: dict[str, str]) -> Response:
         faults = self.faults
@@ -169,15 +213,24 @@ class SimulatorApp:
                 headers.update(decision.headers)
                 if not decision.allowed:
                     return json_response({"code": 8, "message": RATE_LIMIT_MESSAGE}, 429, headers)
-            if route.name == "oauth_token":
-                return json_response(self._oauth_token(request), 200, headers)
-            ctx = Ctx(Query(request.args), args, self.dataset, self.options)
-            result = handlers.HANDLERS[route.name](ctx)
-            body = self._paginate(route, ctx, result) if isinstance(result, Listing) else result
-            return json_response(body, 200, headers)
+            return json_response(self._handle(route, request, args), 200, headers)
         except (ApiError, AuthError) as exc:
             headers.update(getattr(exc, "headers", {}))
             return json_response({"code": exc.code, "message": exc.message}, exc.status, headers)
+
+    def _handle(self, route: Route, request: Request, args: dict[str, str]) -> Any:
+        """The body of a successful answer (errors are raised as ApiError or AuthError)."""
+        if route.name == "oauth_token":
+            return self._oauth_token(request)
+        analytics_handler = handlers_analytics.HANDLERS.get(route.name)
+        if analytics_handler is not None:
+            actx = AnalyticsCtx(
+                Query(request.args), args, self.dataset, self.analytics, self.reports, request
+            )
+            return analytics_handler(actx)
+        ctx = Ctx(Query(request.args), args, self.dataset, self.options)
+        result = handlers.HANDLERS[route.name](ctx)
+        return self._paginate(route, ctx, result) if isinstance(result, Listing) else result
 
     # ---- lists ---------------------------------------------------------------------------
 
@@ -282,6 +335,34 @@ class SimulatorApp:
         if not isinstance(count, int):
             raise ValueError("'count' must be an integer")
         return {"ids": self.dataset.mutate(str(body.get("entity")), count, self.clock())}
+
+    def _admin_restate(self, request: Request) -> Any:
+        body = _json_object(request)
+        factor = body.get("factor", DEFAULT_RESTATEMENT_FACTOR)
+        if isinstance(factor, bool) or not isinstance(factor, int | float):
+            raise ValueError("'factor' must be a number")
+        ids = body.get("entity_ids")
+        if ids is not None and not (isinstance(ids, list) and all(isinstance(i, str) for i in ids)):
+            raise ValueError("'entity_ids' must be a list of id strings")
+        version = self.analytics.restate(str(body["day"]), ids, float(factor))
+        return {"day": body["day"], "restatements": version}
+
+    def _admin_reports_get(self, _request: Request) -> Any:
+        return self.reports.to_dict()
+
+    def _admin_reports_set(self, request: Request) -> Any:
+        body = _json_object(request)
+        fail = body.pop("fail_next", None)
+        if body.pop("clear_faults", False):
+            self.reports.clear_faults()
+        self.reports.configure(**body)
+        if isinstance(fail, str):
+            self.reports.fail_next(fail)
+        elif isinstance(fail, dict):
+            self.reports.fail_next(**fail)
+        elif fail is not None:
+            raise ValueError('\'fail_next\' must be a status or {"status", "count"}')
+        return self.reports.to_dict()
 
     def _admin_faults_set(self, request: Request) -> Any:
         return self._set_faults(_json_object(request))

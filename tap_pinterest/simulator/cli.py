@@ -13,6 +13,7 @@ from types import FrameType
 from typing import NoReturn
 
 from tap_pinterest.simulator.faults import Faults, parse_rate
+from tap_pinterest.simulator.reports import DEFAULT_POLL_DELAY, DEFAULT_REPORT_TTL, DEFAULT_URL_TTL
 from tap_pinterest.simulator.routes import CATEGORIES
 from tap_pinterest.simulator.server import Simulator
 
@@ -103,7 +104,29 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="CATEGORY=N/SECONDS",
-        help=f"request budget per window for a category ({', '.join(CATEGORIES)}); repeatable",
+        help=f"request budget per window for a category ({', '.join(CATEGORIES)}); "
+        "repeatable; e.g. ads_analytics=300/60",
+    )
+    add(
+        "--report-poll-delay",
+        type=_number(int, 0),
+        default=DEFAULT_POLL_DELAY,
+        metavar="POLLS",
+        help="polls a report answers IN_PROGRESS before FINISHED (default %(default)s)",
+    )
+    add(
+        "--report-url-ttl",
+        type=_number(float, 1),
+        default=DEFAULT_URL_TTL,
+        metavar="SECONDS",
+        help="lifetime of a report's pre-signed download URL (default %(default)s)",
+    )
+    add(
+        "--report-ttl",
+        type=_number(float, 1),
+        default=DEFAULT_REPORT_TTL,
+        metavar="SECONDS",
+        help="how long a finished report stays available before EXPIRED (default %(default)s)",
     )
     add(
         "--no-keywords-ad-group-ids",
@@ -137,6 +160,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         faults=faults,
         keywords_ad_group_ids_supported=not args.no_keywords_ad_group_ids,
         static_token_ttl=None if args.static_token_ttl is None else int(args.static_token_ttl),
+        report_poll_delay=int(args.report_poll_delay),
+        report_url_ttl=args.report_url_ttl,
+        report_ttl=args.report_ttl,
     )
     try:
         sim.start()

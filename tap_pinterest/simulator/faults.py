@@ -16,8 +16,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from tap_pinterest.simulator.routes import ROUTES
+from tap_pinterest.simulator.routes import DOWNLOAD_ROUTE, ROUTES
 
+_EPSILON = 1e-9
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*$")
 RATE_LIMIT_MESSAGE = (
     "This request exceeded a rate limit. This can happen if the client exceeds one of the "
@@ -99,7 +100,9 @@ class Faults:
 
     latency_ms: added to every /v5 response. error_rate: fraction of /v5 requests answered
     500 or 503 with a `{code, message}` body. drop_rate: fraction whose connection is closed
-    without a response. rate_limits: category -> (requests, window seconds) budgets.
+    without a response. rate_limits: category -> (requests, window seconds) budgets,
+    enforced as token buckets on `clock` (monotonic; tests may replace it); see
+    `check_rate_limit`.
     """
 
     def __init__(
@@ -117,7 +120,7 @@ class Faults:
         self.seed = seed
         self.scripts: list[ScriptedFault] = []
         self.rate_limits: dict[str, tuple[int, float]] = {}
-        self._windows: dict[str, tuple[float, int]] = {}
+        self._buckets: dict[str, tuple[float, float]] = {}  # tokens, last update
         self.clock: Callable[[], float] = time.monotonic
         self.reseed(seed)
         for category, (limit, window) in (rate_limits or {}).items():
@@ -175,12 +178,12 @@ class Faults:
             raise ValueError("a rate limit needs limit >= 1 and window_seconds > 0")
         with self._lock:
             self.rate_limits[category] = (limit, window_seconds)
-            self._windows.pop(category, None)
+            self._buckets.pop(category, None)
 
     def clear_rate_limits(self) -> None:
         with self._lock:
             self.rate_limits.clear()
-            self._windows.clear()
+            self._buckets.clear()
 
     def script(
         self,
@@ -196,7 +199,7 @@ class Faults:
         path_args: Mapping[str, str] | None = None,
     ) -> ScriptedFault:
         """Answer matching requests with `status`/`body`/`headers` (see ScriptedFault)."""
-        known = {r.template for r in ROUTES}
+        known = {r.template for r in ROUTES} | {DOWNLOAD_ROUTE}
         if route not in known:
             raise ValueError(f"unknown route template {route!r}; known: {', '.join(sorted(known))}")
         fault = ScriptedFault(
@@ -257,26 +260,37 @@ class Faults:
         return self.latency_ms / 1000.0
 
     def check_rate_limit(self, category: str) -> RateLimitDecision | None:
-        """Consume one request of `category`'s budget; None when it has no budget."""
+        """Take one request from `category`'s budget; None when it has no budget.
+
+        A budget of `limit` requests per `window` seconds is a bucket of `limit` tokens,
+        full at first and refilled continuously at limit/window tokens a second. A
+        request takes a token, or is refused (429) when less than one is left. So a
+        burst of `limit` passes, and a client that spaces its requests window/limit
+        seconds apart never sees a 429: the jitter of their arrival only dips into the
+        bucket (it would take a delay of limit - 1 spacings to empty it).
+        Headers: X-RateLimit-Limit; X-RateLimit-Remaining, the whole tokens left;
+        X-RateLimit-Reset, whole seconds (at least 1) until the next request may pass
+        (on a 429) or until the bucket is full again (otherwise).
+        """
         with self._lock:
             budget = self.rate_limits.get(category)
             if budget is None:
                 return None
             limit, window = budget
+            rate = limit / window
             now = self.clock()
-            start, used = self._windows.get(category, (now, 0))
-            if now >= start + window:
-                start, used = now, 0
-            allowed = used < limit
+            tokens, last = self._buckets.get(category, (float(limit), now))
+            tokens = min(float(limit), tokens + max(0.0, now - last) * rate)
+            allowed = tokens >= 1.0 - _EPSILON
             if allowed:
-                used += 1
-            self._windows[category] = (start, used)
-            reset = max(1, math.ceil(start + window - now))
+                tokens = max(0.0, tokens - 1.0)
+            self._buckets[category] = (tokens, now)
+            wait = (1.0 - tokens) / rate if not allowed else (limit - tokens) / rate
             return RateLimitDecision(
                 allowed,
                 {
                     "X-RateLimit-Limit": str(limit),
-                    "X-RateLimit-Remaining": str(limit - used),
-                    "X-RateLimit-Reset": str(reset),
+                    "X-RateLimit-Remaining": str(int(tokens + _EPSILON)),
+                    "X-RateLimit-Reset": str(max(1, math.ceil(wait - _EPSILON))),
                 },
             )

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tap_pinterest.simulator.data import Dataset, Record
+from tap_pinterest.simulator.organic import pin_lifetime
 from tap_pinterest.simulator.params import ApiError, Query, bad_parameter
 
 ENTITY_STATUSES = ("ACTIVE", "PAUSED", "ARCHIVED", "DRAFT", "DELETED_DRAFT")
@@ -230,23 +231,15 @@ def conversion_tags(ctx: Ctx) -> Listing:
 
 def _pin_metrics(pin: Record) -> Record:
     seed = int(pin["id"][-7:])
-    impressions = 50 + seed % 5000
     out = dict(pin)
     out["pin_metrics"] = {
         "90d": {
-            "impression": impressions,
+            "impression": 50 + seed % 5000,
             "pin_click": seed % 97,
             "clickthrough": seed % 31,
             "save": seed % 13,
         },
-        "lifetime_metrics": {
-            "impression": impressions * 3,
-            "pin_click": seed % 297,
-            "clickthrough": seed % 91,
-            "save": seed % 43,
-            "reaction": seed % 17,
-            "comment": seed % 5,
-        },
+        "lifetime_metrics": pin_lifetime(pin["id"]),
     }
     return out
 

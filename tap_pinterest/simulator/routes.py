@@ -11,6 +11,9 @@ import re
 from dataclasses import dataclass
 
 API_PREFIX = "/v5"
+# The pre-signed report download: not an API route (no auth, no rate limit), but logged
+# under this template and open to scripted faults.
+DOWNLOAD_ROUTE = "/_sim/report-files/{file_name}"
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,10 @@ def _r(
     return Route(name, method, API_PREFIX + path, category, paginated)
 
 
+def _a(name: str, path: str, category: str = "ads_analytics", method: str = "GET") -> Route:
+    return _r(name, path, category, paginated=False, method=method)
+
+
 ROUTES: tuple[Route, ...] = (
     _r("user_account", "/user_account", "org_read", paginated=False),
     _r("ad_accounts", "/ad_accounts", "ads_read"),
@@ -64,6 +71,15 @@ ROUTES: tuple[Route, ...] = (
     _r("catalogs_feeds", "/catalogs/feeds", "catalogs_read"),
     _r("catalogs_product_groups", "/catalogs/product_groups", "catalogs_read"),
     _r("oauth_token", "/oauth/token", "org_read", paginated=False, method="POST"),
+    # Analytics and reports: not lists (bare arrays or objects), see handlers_analytics.
+    _a("ad_account_analytics", "/ad_accounts/{ad_account_id}/analytics"),
+    _a("campaign_analytics", "/ad_accounts/{ad_account_id}/campaigns/analytics"),
+    _a("ad_group_analytics", "/ad_accounts/{ad_account_id}/ad_groups/analytics"),
+    _a("ad_analytics", "/ad_accounts/{ad_account_id}/ads/analytics"),
+    _a("user_account_analytics", "/user_account/analytics", "org_analytics"),
+    _a("pin_analytics", "/pins/analytics", "org_analytics"),
+    _a("create_report", "/ad_accounts/{ad_account_id}/reports", method="POST"),
+    _a("get_report", "/ad_accounts/{ad_account_id}/reports"),
 )
 ROUTES_BY_NAME: dict[str, Route] = {route.name: route for route in ROUTES}
 ROUTES_BY_TEMPLATE: dict[tuple[str, str], Route] = {(r.method, r.template): r for r in ROUTES}

@@ -6,18 +6,26 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from datetime import date
 from types import TracebackType
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from tap_pinterest.simulator.analytics import DEFAULT_RESTATEMENT_FACTOR, Analytics
 from tap_pinterest.simulator.app import SimulatorApp
 from tap_pinterest.simulator.auth import REFRESH_TOKEN_TTL, TokenStore
 from tap_pinterest.simulator.data import Dataset
 from tap_pinterest.simulator.faults import Faults
 from tap_pinterest.simulator.handlers import Options
 from tap_pinterest.simulator.log import RequestLog
+from tap_pinterest.simulator.reports import (
+    DEFAULT_POLL_DELAY,
+    DEFAULT_REPORT_TTL,
+    DEFAULT_URL_TTL,
+    Reports,
+)
 from tap_pinterest.simulator.routes import API_PREFIX
 
 
@@ -36,8 +44,16 @@ class Simulator:
     ...     requests.get(f"{sim.base_url}/boards",
     ...                  headers={"Authorization": f"Bearer {sim.access_token}"})
 
-    `clock` (default `time.time`) drives token expiry and `mutate()` timestamps, so
-    tests can control it; rate-limit windows use `faults.clock` (monotonic).
+    `clock` (default `time.time`) drives token expiry, `mutate()` timestamps, the
+    analytics' "today" (its UTC date: date limits, restatement window) and the reports'
+    URL and report lifetimes, so tests can freeze it; rate-limit budgets use
+    `faults.clock` (monotonic).
+
+    Analytics: `sim.analytics` computes what the analytics endpoints answer
+    (`rows()`, `report()`, `user_account_analytics()`, `pin_analytics()`), and
+    `sim.restate(day, entity_ids, factor)` restates a day's conversions. Reports:
+    `sim.reports` (`poll_delay`, `url_ttl`, `report_ttl`, `fail_next(status, count)`,
+    `all()`); `report_poll_delay`, `report_url_ttl` and `report_ttl` set them here.
     """
 
     def __init__(
@@ -53,6 +69,9 @@ class Simulator:
         static_token_ttl: int | None = None,
         refresh_token_ttl: int = REFRESH_TOKEN_TTL,
         clock: Callable[[], float] = time.time,
+        report_poll_delay: int = DEFAULT_POLL_DELAY,
+        report_url_ttl: float = DEFAULT_URL_TTL,
+        report_ttl: float = DEFAULT_REPORT_TTL,
     ) -> None:
         self.seed = seed
         self.scale = scale
@@ -70,8 +89,24 @@ class Simulator:
         self.faults = faults if faults is not None else Faults(seed=seed)
         self.request_log = RequestLog()
         self.options = Options(keywords_ad_group_ids_supported=keywords_ad_group_ids_supported)
+        self.analytics = Analytics(self.dataset, seed=seed, clock=clock)
+        self.reports = Reports(
+            self.analytics,
+            seed=seed,
+            clock=clock,
+            poll_delay=report_poll_delay,
+            url_ttl=report_url_ttl,
+            report_ttl=report_ttl,
+        )
         self.app = SimulatorApp(
-            self.dataset, self.tokens, self.faults, self.request_log, self.options, clock=clock
+            self.dataset,
+            self.tokens,
+            self.faults,
+            self.request_log,
+            self.options,
+            clock=clock,
+            analytics=self.analytics,
+            reports=self.reports,
         )
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -179,3 +214,13 @@ class Simulator:
     def mutate(self, entity: str, count: int) -> list[str]:
         """Edit `count` records of `entity` now (see `Dataset.mutate`); returns their ids."""
         return self.dataset.mutate(entity, count, self.clock())
+
+    def restate(
+        self,
+        day: date | str,
+        entity_ids: Iterable[str] | None = None,
+        factor: float = DEFAULT_RESTATEMENT_FACTOR,
+    ) -> int:
+        """Restate the conversions of `day` (see `Analytics.restate`); returns how many
+        restatements that day has had."""
+        return self.analytics.restate(day, entity_ids, factor)
