@@ -29,6 +29,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from analytics_schemas import ANALYTICS, build_analytics_schema
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS_DIR = REPO_ROOT / "schemas"
 DEFAULT_SPEC_PATH = REPO_ROOT.parent / "shared" / "pinterest-openapi" / "openapi.json"
@@ -355,10 +359,13 @@ def render(schema: JSONSchema) -> str:
 def generate(spec: Mapping[str, Any]) -> dict[str, str]:
     """Return the text of every stream's schema file, keyed by file name."""
     converter = Converter(spec)
-    return {
+    files = {
         f"{stream}.json": render(build_stream_schema(converter, stream, source))
         for stream, source in STREAMS.items()
     }
+    for stream, analytics in ANALYTICS.items():
+        files[f"{stream}.json"] = render(build_analytics_schema(spec, analytics))
+    return files
 
 
 def resolve_spec_path(cli_value: str | None = None) -> Path:

@@ -70,11 +70,11 @@ def streams_table() -> str:
             by_type[stream_class.parent_stream_type] if stream_class.parent_stream_type else None
         )
         path = getattr(stream, "path", "")
-        replication = (
-            f"incremental on `{stream.replication_key}`, per ad account"
-            if stream.replication_key
-            else "full table"
-        )
+        replication = "full table"
+        if stream.replication_key:
+            per_account = "ad_account_id" in (stream.state_partitioning_keys or [])
+            replication = f"incremental on `{stream.replication_key}`"
+            replication += ", per ad account" if per_account else ""
         rows.append(
             f"| `{stream.name}` | `GET {path}` | {parent.name if parent else '-'} "
             f"| {replication} | {', '.join(stream.primary_keys or [])} |"

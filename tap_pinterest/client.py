@@ -15,6 +15,7 @@ import sys
 import typing as t
 from http import HTTPStatus
 
+import requests
 from singer_sdk import RESTStream, SchemaDirectory, StreamSchema
 from singer_sdk.exceptions import (
     AbortedSyncExceptionBase,
@@ -30,12 +31,12 @@ from tap_pinterest.errors import (
     describe_error,
     pinterest_error,
 )
+from tap_pinterest.pacing import PacedSession, Pacer
 from tap_pinterest.schema_files import schemas_dir
 
 if t.TYPE_CHECKING:
     from collections.abc import Generator, Iterable
 
-    import requests
     from singer_sdk.helpers.types import Context, Record
 
     from tap_pinterest.auth import PinterestAuthenticator
@@ -55,17 +56,22 @@ class RunState:
       instead of listing the same entities again.
     """
 
-    def __init__(self, authenticator: PinterestAuthenticator) -> None:
+    def __init__(self, authenticator: PinterestAuthenticator, pacer: Pacer) -> None:
         self.authenticator = authenticator
+        self.pacer = pacer
         self._ids: dict[tuple[str, str], list[str]] = {}
 
-    def remember_ids(self, entity: str, ad_account_id: str, ids: list[str]) -> None:
-        """Record every id a complete read of ``entity`` returned for the account."""
-        self._ids[entity, ad_account_id] = ids
+    def remember_ids(self, entity: str, parent_id: str, ids: list[str]) -> None:
+        """Record every id a complete read of ``entity`` returned under the parent."""
+        self._ids[entity, parent_id] = ids
 
-    def known_ids(self, entity: str, ad_account_id: str) -> list[str] | None:
-        """The ids of ``entity`` read in this run for the account, or None if not read."""
-        return self._ids.get((entity, ad_account_id))
+    def known_ids(self, entity: str, parent_id: str) -> list[str] | None:
+        """The ids of ``entity`` read in this run under the parent, or None if not read."""
+        return self._ids.get((entity, parent_id))
+
+
+def _parent_id(context: Context | None) -> str:
+    return str((context or {}).get("ad_account_id", ""))
 
 
 class _HasRunState(t.Protocol):
@@ -93,6 +99,8 @@ class PinterestStream(RESTStream[str | None]):
     sandbox_supported: t.ClassVar[bool] = True
     #: Pinterest error codes that mean "nothing to list here" rather than a failure.
     empty_on_codes: t.ClassVar[frozenset[int]] = frozenset()
+    #: Keep the ids of a complete read in the run state, for later streams.
+    remember_ids: t.ClassVar[bool] = False
     #: Set after a 401 made us refresh the token; a second 401 in a row is fatal.
     _retried_after_401: bool = False
 
@@ -110,6 +118,13 @@ class PinterestStream(RESTStream[str | None]):
     def authenticator(self) -> PinterestAuthenticator:
         """The tap instance's authenticator."""
         return self.run_state.authenticator
+
+    @property
+    def requests_session(self) -> requests.Session:
+        """A session paced by the run's budget for this stream's rate-limit category."""
+        if not isinstance(self._requests_session, PacedSession):
+            self._requests_session = PacedSession(self.run_state.pacer, self.rate_limit_category)
+        return self._requests_session
 
     @property
     def timeout(self) -> int:
@@ -192,7 +207,23 @@ class PinterestStream(RESTStream[str | None]):
                 self.path,
             )
             return
-        yield from super().get_records(context)
+        if not self.remember_ids:
+            yield from super().get_records(context)
+            return
+        ids: list[str] = []
+        for record in super().get_records(context):
+            ids.append(record["id"])
+            yield record
+        self.run_state.remember_ids(self.name, _parent_id(context), ids)
+
+    def entity_ids(self, entity: str, context: Context | None) -> list[str]:
+        """Ids of ``entity`` under the context's parent: from this run, else one listing."""
+        known = self.run_state.known_ids(entity, _parent_id(context))
+        if known is not None:
+            return known
+        stream = t.cast("PinterestStream", self._tap.streams[entity])
+        parent = {"ad_account_id": context["ad_account_id"]} if context else None
+        return [record["id"] for record in stream.request_records(parent)]
 
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:
         """Put the parent ids from the context into the record; drop secret fields."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import typing as t
 from urllib.parse import urlparse
 
@@ -10,11 +11,17 @@ import pendulum
 from jsonschema import Draft7Validator
 
 from tap_pinterest.client import DEFAULT_API_URL
+from tap_pinterest.schema_files import load_schema
 from tap_pinterest.streams.ads import ENTITY_STATUSES
 
 BOARD_PRIVACY = ("ALL", "PUBLIC", "PROTECTED", "SECRET", "PUBLIC_AND_SECRET")
 REFRESH_SETTINGS = ("client_id", "client_secret", "refresh_token")
+ATTRIBUTION_WINDOWS = (0, 1, 7, 14, 30, 60)
+CONVERSION_REPORT_TIMES = ("TIME_OF_AD_ACTION", "TIME_OF_CONVERSION")
 NON_NEGATIVE = (
+    "lookback_days",
+    "report_poll_interval_seconds",
+    "report_timeout_seconds",
     "rate_limit_max_wait_seconds",
     "max_retries",
     "retry_base_wait_seconds",
@@ -67,16 +74,40 @@ def _check_credentials(config: t.Mapping[str, t.Any]) -> None:
         )
 
 
+def _date(config: t.Mapping[str, t.Any], name: str) -> dt.date | None:
+    value = config.get(name)
+    if not value:
+        return None
+    try:
+        parsed = pendulum.parse(value)
+    except (ValueError, TypeError, pendulum.parsing.exceptions.ParserError):
+        parsed = None
+    if not isinstance(parsed, dt.date):
+        raise ConfigError(name, f"{value!r} is not an ISO-8601 date such as 2024-01-31")
+    return parsed.date() if isinstance(parsed, dt.datetime) else parsed
+
+
+def ads_columns() -> list[str]:
+    """Every column the ads analytics endpoints accept (UPPER_CASE), from their schema."""
+    properties = load_schema("campaign_analytics")["properties"]
+    return [name.upper() for name in properties if name not in {"date"}]
+
+
 def _check_values(config: t.Mapping[str, t.Any]) -> None:
     api_url = urlparse(str(config.get("api_url") or DEFAULT_API_URL))
     if api_url.scheme not in {"http", "https"} or not api_url.netloc:
         raise ConfigError("api_url", f"{config.get('api_url')!r} is not an http(s) URL")
-    if start_date := config.get("start_date"):
-        try:
-            pendulum.parse(start_date)
-        except (ValueError, TypeError, pendulum.parsing.exceptions.ParserError):
-            problem = f"{start_date!r} is not an ISO-8601 date such as 2024-01-31"
-            raise ConfigError("start_date", problem) from None
+    dates = {name: _date(config, name) for name in ("start_date", "end_date")}
+    if dates["start_date"] and dates["end_date"] and dates["end_date"] < dates["start_date"]:
+        raise ConfigError("end_date", f"{dates['end_date']} is before start_date")
+    if unknown_columns := sorted(
+        {str(c).upper() for c in config.get("analytics_columns") or []} - set(ads_columns())
+    ):
+        raise ConfigError(
+            "analytics_columns",
+            f"unknown column(s) {', '.join(unknown_columns)}; see schemas/campaign_analytics.json "
+            "for the valid ones (upper or lower case)",
+        )
     if unknown := [s for s in config.get("entity_statuses") or [] if s not in ENTITY_STATUSES]:
         problem = f"unknown status {unknown[0]!r}; valid: {', '.join(ENTITY_STATUSES)}"
         raise ConfigError("entity_statuses", problem)
@@ -85,3 +116,6 @@ def _check_values(config: t.Mapping[str, t.Any]) -> None:
     for name in NON_NEGATIVE:
         if name in config and config[name] < 0:
             raise ConfigError(name, "must not be negative")
+    for name in ("analytics_requests_per_minute", "report_max_attempts"):
+        if name in config and config[name] <= 0:
+            raise ConfigError(name, "must be greater than 0")

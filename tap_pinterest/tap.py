@@ -8,9 +8,17 @@ import typing as t
 from singer_sdk import Tap
 from singer_sdk import typing as th
 
+from tap_pinterest.analytics.windows import GRANULARITIES
 from tap_pinterest.auth import AccessTokenAuthenticator, RefreshTokenAuthenticator
 from tap_pinterest.client import DEFAULT_API_URL, RunState
-from tap_pinterest.config import BOARD_PRIVACY, REFRESH_SETTINGS, validate_settings
+from tap_pinterest.config import (
+    ATTRIBUTION_WINDOWS,
+    BOARD_PRIVACY,
+    CONVERSION_REPORT_TIMES,
+    REFRESH_SETTINGS,
+    validate_settings,
+)
+from tap_pinterest.pacing import Pacer
 from tap_pinterest.streams import STREAM_TYPES
 from tap_pinterest.streams.ads import ENTITY_STATUSES
 
@@ -24,6 +32,10 @@ if t.TYPE_CHECKING:
 
 def _secret_string(name: str, description: str) -> th.Property:
     return th.Property(name, th.StringType, secret=True, description=description)
+
+
+#: Rate-limit categories of the analytics endpoints, paced by analytics_requests_per_minute.
+ANALYTICS_CATEGORIES = ("ads_analytics", "org_analytics")
 
 
 class TapPinterest(Tap):
@@ -103,6 +115,81 @@ class TapPinterest(Tap):
             description="Include protected pins in the pins stream.",
         ),
         th.Property(
+            "end_date",
+            th.StringType,
+            description="ISO-8601 date: the last day the analytics streams read (default: "
+            "today, UTC).",
+        ),
+        th.Property(
+            "analytics_columns",
+            th.ArrayType(th.StringType),
+            description="Columns of the ads analytics streams, e.g. SPEND_IN_MICRO_DOLLAR "
+            "(any case). Default: every column the endpoints accept.",
+        ),
+        th.Property(
+            "granularity",
+            th.StringType,
+            default="DAY",
+            allowed_values=list(GRANULARITIES),
+            description="Time grain of the ads analytics rows: DAY, HOUR (8 days back at "
+            "most), WEEK or MONTH.",
+        ),
+        *[
+            th.Property(
+                name,
+                th.IntegerType,
+                default=default,
+                allowed_values=list(ATTRIBUTION_WINDOWS),
+                description=f"Conversion attribution window after {action}, in days: "
+                "0, 1, 7, 14, 30 or 60.",
+            )
+            for name, default, action in (
+                ("click_window_days", 30, "a click"),
+                ("engagement_window_days", 30, "an engagement"),
+                ("view_window_days", 1, "a view"),
+            )
+        ],
+        th.Property(
+            "conversion_report_time",
+            th.StringType,
+            default="TIME_OF_AD_ACTION",
+            allowed_values=list(CONVERSION_REPORT_TIMES),
+            description="Report conversions on the day of the ad action or of the conversion.",
+        ),
+        th.Property(
+            "lookback_days",
+            th.IntegerType,
+            default=30,
+            description="Days before the bookmark that every analytics run reads again, "
+            "because Pinterest restates conversions for up to 30 days.",
+        ),
+        th.Property(
+            "analytics_requests_per_minute",
+            th.NumberType,
+            default=300,
+            description="Budget the tap paces analytics calls under, per rate-limit category "
+            "(ads_analytics is 300/min on standard access).",
+        ),
+        th.Property(
+            "report_poll_interval_seconds",
+            th.NumberType,
+            default=5,
+            description="First wait between polls of an async report (doubles, up to 60 s).",
+        ),
+        th.Property(
+            "report_timeout_seconds",
+            th.NumberType,
+            default=1800,
+            description="How long one async report may take before a new one is requested.",
+        ),
+        th.Property(
+            "report_max_attempts",
+            th.IntegerType,
+            default=3,
+            description="Reports tried per window (after FAILED, EXPIRED, CANCELLED or a "
+            "timeout) before the sync fails.",
+        ),
+        th.Property(
             "rate_limit_max_wait_seconds",
             th.IntegerType,
             default=600,
@@ -167,7 +254,9 @@ class TapPinterest(Tap):
     def run_state(self) -> RunState:
         """What this run's streams share, with one authenticator per tap instance."""
         if self._run_state is None:
-            self._run_state = RunState(self._authenticator())
+            budget = float(self.config.get("analytics_requests_per_minute", 300))
+            pacer = Pacer(dict.fromkeys(ANALYTICS_CATEGORIES, budget))
+            self._run_state = RunState(self._authenticator(), pacer)
         return self._run_state
 
     def _authenticator(self) -> PinterestAuthenticator:
@@ -183,6 +272,17 @@ class TapPinterest(Tap):
                 timeout=float(config.get("request_timeout", 300)),
             )
         return AccessTokenAuthenticator(token=config.get("access_token") or "")
+
+    @property
+    def streams(self) -> dict[str, Stream]:
+        """The streams in registry order, not the SDK's alphabetical one.
+
+        Top-level streams sync in this order, so pin_analytics reads the pin ids the
+        pins stream kept instead of listing every pin again.
+        """
+        order: dict[type[Stream], int] = {cls: index for index, cls in enumerate(STREAM_TYPES)}
+        ranked = sorted(super().streams.values(), key=lambda stream: order[type(stream)])
+        return {stream.name: stream for stream in ranked}
 
     def discover_streams(self) -> list[Stream]:
         """One instance of every stream class in the registry."""

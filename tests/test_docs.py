@@ -60,3 +60,15 @@ def test_readme_starts_with_the_demo_and_test_commands_ci_runs() -> None:
     test_script = (REPO / "scripts" / "test.sh").read_text()
     assert "bash scripts/setup.sh" in test_script
     assert "-m pytest" in test_script
+
+
+def test_meltano_selects_every_stream_but_the_organic_analytics() -> None:
+    project = yaml.safe_load((REPO / "meltano.yml").read_text())
+    (extractor,) = project["plugins"]["extractors"]
+    selected = {pattern.removesuffix(".*") for pattern in extractor["select"]}
+    organic = {"user_account_analytics", "pin_analytics"}
+    assert selected == {stream.name for stream in STREAM_TYPES} - organic
+    readme = (REPO / "README.md").read_text()
+    for name in organic:
+        assert f"| `{name}` |" in readme
+        assert f"{name}.*" in readme  # the README says how to add them

@@ -29,6 +29,16 @@ STREAM_NAMES = frozenset({
     "board_section_pins", "pins", "catalogs", "catalogs_feeds", "catalogs_product_groups",
 })  # fmt: skip
 
+# Analytics streams: one property per column of the endpoint's enum, plus a required key.
+ANALYTICS_KEYS = {
+    "ad_account_analytics": ("ad_account_id", "date"),
+    "campaign_analytics": ("campaign_id", "date"),
+    "ad_group_analytics": ("ad_group_id", "date"),
+    "ad_analytics": ("ad_id", "date"),
+    "user_account_analytics": ("date",),
+    "pin_analytics": ("pin_id", "date"),
+}
+
 # The reference connector's entities; its `"entity"` key is our stream name.
 SEED_ENTITIES = frozenset({
     "ad_accounts", "boards", "campaigns", "ad_groups", "ads", "board_sections", "board_pins",
@@ -103,8 +113,27 @@ def walk(schema: dict[str, Any], path: str = "") -> Iterator[tuple[str, dict[str
 
 def test_one_schema_file_per_stream() -> None:
     files = {path.name for path in SCHEMAS_DIR.iterdir()}
-    assert files == {f"{name}.json" for name in STREAM_NAMES}
+    assert files == {f"{name}.json" for name in STREAM_NAMES | set(ANALYTICS_KEYS)}
     assert set(generator.STREAMS) == STREAM_NAMES
+    assert set(generator.ANALYTICS) == set(ANALYTICS_KEYS)
+
+
+@pytest.mark.parametrize(("stream", "key"), sorted(ANALYTICS_KEYS.items()))
+def test_analytics_schemas(stream: str, key: tuple[str, ...]) -> None:
+    schema = load(stream)
+    Draft7Validator.check_schema(schema)
+    properties = schema["properties"]
+    for name in key:
+        assert "null" not in properties[name]["type"], f"{stream}.{name} is a key"
+    assert properties["date"]["format"] == "date"
+    others = {name: p for name, p in properties.items() if name not in key}
+    assert all("null" in p["type"] for p in others.values()), stream
+    assert all(name == name.lower() for name in properties)
+    if stream.endswith(("campaign_analytics", "ad_analytics", "ad_group_analytics")):
+        assert properties["spend_in_micro_dollar"]["type"] == ["integer", "null"]
+        assert properties["impression_1"]["type"] == ["number", "null"]
+        assert properties["campaign_name"]["type"] == ["string", "null"]
+        assert len(properties) > 170
 
 
 @pytest.mark.parametrize("stream", sorted(STREAM_NAMES))

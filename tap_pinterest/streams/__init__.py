@@ -1,7 +1,8 @@
 """The one registry of stream classes, parents before their children.
 
-Children of one parent sync in this order, so keywords (which use the campaign and
-ad group ids read in the same run) come after campaigns and ad_groups.
+Children of one parent sync in this order, so keywords and the analytics streams
+(which use the campaign, ad group and ad ids read in the same run) come after
+campaigns, ad_groups and ads.
 """
 
 from __future__ import annotations
@@ -15,6 +16,14 @@ from tap_pinterest.streams.ads import (
     ConversionTagsStream,
     CustomerListsStream,
     KeywordsStream,
+)
+from tap_pinterest.streams.analytics import (
+    AdAccountAnalyticsStream,
+    AdAnalyticsStream,
+    AdGroupAnalyticsStream,
+    CampaignAnalyticsStream,
+    PinAnalyticsStream,
+    UserAccountAnalyticsStream,
 )
 from tap_pinterest.streams.boards import (
     BoardPinsStream,
@@ -40,6 +49,10 @@ STREAM_TYPES = (
     AudiencesStream,
     CustomerListsStream,
     ConversionTagsStream,
+    AdAccountAnalyticsStream,
+    CampaignAnalyticsStream,
+    AdGroupAnalyticsStream,
+    AdAnalyticsStream,
     BoardsStream,
     BoardSectionsStream,
     BoardPinsStream,
@@ -48,6 +61,8 @@ STREAM_TYPES = (
     CatalogsStream,
     CatalogsFeedsStream,
     CatalogsProductGroupsStream,
+    UserAccountAnalyticsStream,
+    PinAnalyticsStream,
 )
 
 __all__ = ["STREAM_TYPES"]

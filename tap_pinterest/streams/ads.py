@@ -73,6 +73,7 @@ class _AdEntityStream(_AdAccountChild):
 
     replication_key = "updated_time"
     is_sorted = False
+    remember_ids = True
 
     def query_params(self, context: Context | None) -> dict[str, t.Any]:
         """All five statuses unless ``entity_statuses`` narrows them."""
@@ -97,15 +98,6 @@ class _AdEntityStream(_AdAccountChild):
         if not isinstance(parsed, pendulum.DateTime):
             parsed = pendulum.datetime(parsed.year, parsed.month, parsed.day)
         return int(parsed.timestamp())
-
-    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
-        """Every record of the account; the ids are kept for later streams."""
-        ids: list[str] = []
-        for record in super().get_records(context):
-            ids.append(record["id"])
-            yield record
-        if context is not None:
-            self.run_state.remember_ids(self.name, context["ad_account_id"], ids)
 
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:
         """Drop records not updated since the bookmark (the one client-side filter)."""
@@ -161,19 +153,10 @@ class KeywordsStream(_AdAccountChild):
                 params[key] = context[key]
         return params
 
-    def _ids(self, entity: str, ad_account_id: str) -> list[str]:
-        known = self.run_state.known_ids(entity, ad_account_id)
-        if known is not None:
-            return known
-        stream = t.cast("PinterestStream", self._tap.streams[entity])
-        account = {"ad_account_id": ad_account_id}
-        return [record["id"] for record in stream.request_records(account)]
-
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         """Account-level keywords, then per campaign, then per batch of ad groups."""
         if context is None:
             return
-        account_id = context["ad_account_id"]
         seen: set[str] = set()
 
         def unseen(records: Iterable[dict[str, t.Any]]) -> Iterable[dict[str, t.Any]]:
@@ -183,9 +166,9 @@ class KeywordsStream(_AdAccountChild):
                     yield record
 
         yield from unseen(super().get_records(context))
-        for campaign_id in self._ids("campaigns", account_id):
+        for campaign_id in self.entity_ids("campaigns", context):
             yield from unseen(super().get_records({**context, "campaign_id": campaign_id}))
-        ad_group_ids = self._ids("ad_groups", account_id)
+        ad_group_ids = self.entity_ids("ad_groups", context)
         for start in range(0, len(ad_group_ids), MAX_IDS_PER_REQUEST):
             batch = ad_group_ids[start : start + MAX_IDS_PER_REQUEST]
             if self._batch_ad_groups:

@@ -61,6 +61,7 @@ class PinsStream(PinterestStream):
 
     name = "pins"
     path = "/pins"
+    remember_ids = True
 
     def query_params(self, context: Context | None) -> dict[str, t.Any]:
         """Protected pins too, unless ``include_protected_pins`` is false."""

@@ -7,6 +7,7 @@ CI=true it fails instead, because CI always has one.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -134,3 +135,46 @@ def test_meltano_run_loads_exactly_the_simulators_records(database, pipeline) ->
     for campaign_id in changed:
         assert names[campaign_id] == current[campaign_id]
     assert len(names) == len(sim.dataset.campaigns)
+
+
+def test_restated_analytics_days_are_upserted_in_place(database, pipeline) -> None:
+    sim, schema, run = pipeline["sim"], pipeline["schema"], pipeline["run"]
+    run()
+    today = dt.datetime.now(dt.UTC).date()
+    start = today - dt.timedelta(days=89)
+    account_ids = {a["id"]: a for a in sim.dataset.ad_accounts}
+    expected = {}
+    for account in account_ids:
+        ids = [c["id"] for c in sim.dataset.campaigns if c["ad_account_id"] == account]
+        rows = sim.analytics.rows(
+            "CAMPAIGN", ids, start, today, granularity="DAY", columns=["TOTAL_CONVERSIONS"]
+        )
+        for row in rows:
+            expected[row["CAMPAIGN_ID"], row["DATE"]] = row.get("TOTAL_CONVERSIONS")
+
+    def loaded() -> dict:
+        rows = _query(
+            database,
+            "SELECT campaign_id, date::text, total_conversions FROM {}",
+            schema,
+            "campaign_analytics",
+        )
+        return {(r[0], r[1]): (int(r[2]) if r[2] is not None else None) for r in rows}
+
+    before = loaded()
+    assert before == expected
+
+    restated = today - dt.timedelta(days=3)
+    sim.analytics.restate(restated)
+    run()
+    after = loaded()
+    ((total, distinct),) = _query(
+        database,
+        "SELECT count(*), count(DISTINCT (campaign_id, date)) FROM {}",
+        schema,
+        "campaign_analytics",
+    )
+    assert total == distinct == len(before)
+    changed = {key for key in after if after[key] != before[key]}
+    assert changed
+    assert {date for _, date in changed} == {restated.isoformat()}

@@ -25,11 +25,16 @@ def test_catalog_matches_the_snapshot() -> None:
 def test_catalog_keys_and_replication() -> None:
     catalog = TapPinterest(config={}, validate_config=False).catalog_dict
     entries = {entry["tap_stream_id"]: entry for entry in catalog["streams"]}
-    assert len(entries) == 17
+    assert len(entries) == 23
     incremental = {
         name for name, entry in entries.items() if entry.get("replication_method") == "INCREMENTAL"
     }
-    assert incremental == {"campaigns", "ad_groups", "ads"}
+    analytics = {name for name in entries if name.endswith("_analytics")}
+    assert incremental == {"campaigns", "ad_groups", "ads"} | analytics
     for name, entry in entries.items():
-        assert list(entry["key_properties"]) == ["id"], name
+        if name in analytics:
+            assert list(entry["key_properties"])[-1] == "date", name
+        else:
+            assert list(entry["key_properties"]) == ["id"], name
         assert "access_token" not in json.dumps(entry)
+    assert list(entries["campaign_analytics"]["key_properties"]) == ["campaign_id", "date"]

@@ -29,6 +29,18 @@ GOOD = {"access_token": SECRET}
         ({**GOOD, "rate_limit_max_wait_seconds": -1}, "rate_limit_max_wait_seconds", "negative"),
         ({**GOOD, "max_retries": "five"}, "max_retries", "integer"),
         ({"access_token": 12345}, "access_token", "string"),
+        ({**GOOD, "granularity": "SECOND"}, "granularity", "SECOND"),
+        ({**GOOD, "click_window_days": 3}, "click_window_days", "3"),
+        ({**GOOD, "view_window_days": 90}, "view_window_days", "90"),
+        ({**GOOD, "conversion_report_time": "LATER"}, "conversion_report_time", "LATER"),
+        (
+            {**GOOD, "analytics_columns": ["spend_in_micro_dollar", "FOO", "bar"]},
+            "analytics_columns",
+            "BAR, FOO",
+        ),
+        ({**GOOD, "end_date": "2024-02-30"}, "end_date", "ISO-8601"),
+        ({**GOOD, "start_date": "2024-03-01", "end_date": "2024-02-01"}, "end_date", "before"),
+        ({**GOOD, "lookback_days": -1}, "lookback_days", "negative"),
     ],
 )
 def test_each_bad_setting_is_named(config: dict, setting: str, fragment: str) -> None:
@@ -38,6 +50,15 @@ def test_each_bad_setting_is_named(config: dict, setting: str, fragment: str) ->
     assert fragment in caught.value.message
     assert SECRET not in caught.value.message
     assert "12345" not in caught.value.message
+
+
+def test_attribution_window_zero_is_valid() -> None:
+    config = {**GOOD, "click_window_days": 0, "engagement_window_days": 0, "view_window_days": 0}
+    validate_settings(config, TapPinterest.config_jsonschema)
+    validate_settings(
+        {**GOOD, "analytics_columns": ["spend_in_micro_dollar", "IMPRESSION_1"]},
+        TapPinterest.config_jsonschema,
+    )
 
 
 def test_good_configs_pass() -> None:

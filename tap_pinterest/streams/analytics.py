@@ -1,0 +1,381 @@
+"""Analytics: ads metrics per account, campaign, ad group and ad; organic per user and pin.
+
+Every stream is incremental on ``date`` with one bookmark per ad account (the
+organic ones have a single bookmark). Each run reads again the ``lookback_days``
+before the bookmark, because Pinterest restates conversions for up to 30 days;
+rows are keyed by entity and date, so targets upsert them. Ids go 250 to a request
+(100 pins) and dates 90 days to a request (3 days for HOUR); days older than the
+synchronous endpoints serve come from async reports, into the same streams.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import typing as t
+from dataclasses import dataclass
+
+import pendulum
+import requests
+from singer_sdk.exceptions import FatalAPIError
+
+from tap_pinterest.analytics.reports import ReportClient, ReportSettings
+from tap_pinterest.analytics.windows import Window, plan
+from tap_pinterest.client import PinterestStream
+from tap_pinterest.errors import describe_error
+from tap_pinterest.streams.ads import AdAccountsStream
+
+if t.TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
+    from singer_sdk.helpers.types import Context
+
+#: Sync columns the async reports do not take (spec v5.23.0); they stay null there.
+NOT_IN_REPORTS = frozenset({"QUIZ_PIN_RESULT_OPEN"})
+
+
+@dataclass(frozen=True)
+class _Request:
+    """The window and ids of the request being made."""
+
+    window: Window
+    ids: tuple[str, ...] = ()
+
+
+class _AnalyticsStream(PinterestStream):
+    """Shared behaviour: windows, id batches, attribution, lookback, row normalising."""
+
+    replication_key = "date"
+    is_sorted = False
+    paginated = False
+    rate_limit_category = "ads_analytics"
+    #: The entity id column of the rows (lower case), first part of the key.
+    key_field: t.ClassVar[str | None] = None
+    #: The query parameter for the ids, and the stream that lists them.
+    id_param: t.ClassVar[str | None] = None
+    ids_from: t.ClassVar[str | None] = None
+    batch_size: t.ClassVar[int] = 250
+    #: The async report level for deep history; None where reports do not exist.
+    report_level: t.ClassVar[str | None] = None
+    #: Granularity and analytics_columns are settings, or fixed (organic endpoints).
+    configurable: t.ClassVar[bool] = True
+    _current: _Request | None = None
+    _schema_cache: dict | None = None
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        """The key is the entity and the date (the date holds the hour with HOUR)."""
+        super().__init__(*args, **kwargs)
+        key = (self.key_field, "date") if self.key_field else ("date",)
+        self.primary_keys = key  # type: ignore[misc]  # the base declares a class default
+
+    @property
+    def granularity(self) -> str:
+        """DAY, HOUR, WEEK or MONTH."""
+        if not self.configurable:
+            return "DAY"
+        return str(self.config.get("granularity") or "DAY")
+
+    @property
+    def schema(self) -> dict:  # type: ignore[override]
+        """The generated schema; ``date`` is a date-time with HOUR granularity."""
+        if self._schema_cache is None:
+            schema = copy.deepcopy(super().schema)
+            if self.granularity == "HOUR":
+                schema["properties"]["date"] = {"type": ["string"], "format": "date-time"}
+            self._schema_cache = schema
+        return self._schema_cache
+
+    @property
+    def metric_columns(self) -> list[str]:
+        """The UPPER_CASE columns requested: the setting, else every one of the schema."""
+        keys = {"date", *self.context_fields, self.key_field, "data_status"}
+        every = [name.upper() for name in super().schema["properties"] if name not in keys]
+        wanted = self.config.get("analytics_columns")
+        if wanted and self.configurable:
+            chosen = {str(name).upper() for name in wanted}
+            return [column for column in every if column in chosen]
+        return every
+
+    def attribution(self) -> dict[str, t.Any]:
+        """The attribution settings, sent on every request and report (0 included)."""
+        return {
+            name: self.config.get(name, default)
+            for name, default in (
+                ("click_window_days", 30),
+                ("engagement_window_days", 30),
+                ("view_window_days", 1),
+                ("conversion_report_time", "TIME_OF_AD_ACTION"),
+            )
+        }
+
+    def today(self) -> dt.date:
+        """Today in UTC (the API's dates are UTC)."""
+        return pendulum.now("UTC").date()
+
+    def date_range(self, context: Context | None, today: dt.date) -> tuple[dt.date, dt.date]:
+        """From the bookmark minus the lookback (else start_date), to end_date or today."""
+        bookmark = self.get_context_state(context).get("replication_key_value")
+        if bookmark:
+            lookback = int(self.config.get("lookback_days", 30))
+            start = _day(str(bookmark)) - dt.timedelta(days=lookback)
+        elif self.config.get("start_date"):
+            start = _day(self.config["start_date"])
+        else:
+            start = today - dt.timedelta(days=89)
+        end = _day(self.config["end_date"]) if self.config.get("end_date") else today
+        return start, end
+
+    def ids(self, context: Context | None) -> list[str]:
+        """The entity ids to ask for: from this run's parent stream, else one listing."""
+        if not self.ids_from:
+            return []
+        return self.entity_ids(self.ids_from, context)
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        """Reports for old days, then synchronous windows x id batches; oldest first."""
+        today = self.today()
+        start, end = self.date_range(context, today)
+        windows, notices = plan(
+            start, end, today, self.granularity, reports=self.report_level is not None
+        )
+        for notice in notices:
+            self.logger.warning("%s: %s", self.name, notice)
+        ids = self.ids(context)
+        if self.id_param and not ids:
+            return
+        batches = [
+            tuple(ids[i : i + self.batch_size]) for i in range(0, len(ids), self.batch_size)
+        ] or [()]
+        for window in windows:
+            if window.source == "report":
+                yield from self.report_rows(context, window, set(ids))
+                continue
+            for batch in batches:
+                self._current = _Request(window, batch)
+                yield from super().get_records(context)
+        self._current = None
+
+    def query_params(self, context: Context | None) -> dict[str, t.Any]:
+        """Dates, grain, columns, attribution and the current batch of ids."""
+        current = self._current
+        if current is None:
+            msg = f"{self.name}: no request window set"
+            raise RuntimeError(msg)
+        params: dict[str, t.Any] = {
+            "start_date": current.window.start.isoformat(),
+            "end_date": current.window.end.isoformat(),
+            "granularity": self.granularity,
+            "columns": ",".join(self.metric_columns),
+            **self.attribution(),
+        }
+        if self.id_param:
+            params[self.id_param] = ",".join(current.ids)
+        return params
+
+    def parse_response(self, response: requests.Response) -> Iterable[dict]:
+        """A bare JSON array of flat rows; anything else is an error."""
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, list) or not all(isinstance(row, dict) for row in body):
+            msg = f"{describe_error(self.name, response)} -- expected a JSON array of rows"
+            raise FatalAPIError(msg)
+        for row in body:
+            yield self.normalize(row)
+
+    def normalize(self, row: dict[str, t.Any]) -> dict[str, t.Any]:
+        """Lower-case keys, ``date`` from DATE (with the hour for HOUR), missing columns null."""
+        record: dict[str, t.Any] = dict.fromkeys(column.lower() for column in self.metric_columns)
+        for key, value in row.items():
+            record[key.lower()] = value
+        record["date"] = _date_value(row, self.granularity)
+        record.pop("hour", None)  # HOUR rows carry the hour apart; it is part of ``date``
+        if self.key_field and record.get(self.key_field) is not None:
+            record[self.key_field] = str(record[self.key_field])
+        return record
+
+    def report_rows(
+        self, context: Context | None, window: Window, known_ids: set[str]
+    ) -> Iterator[dict[str, t.Any]]:
+        """Rows of one async report, normalised like synchronous rows."""
+        account_id = (context or {})["ad_account_id"]
+        columns = [c for c in self.metric_columns if c not in NOT_IN_REPORTS]
+        body = {
+            "start_date": window.start.isoformat(),
+            "end_date": window.end.isoformat(),
+            "granularity": self.granularity,
+            "level": self.report_level,
+            "columns": columns,
+            "report_format": "JSON",
+            **self.attribution(),
+        }
+        client = ReportClient(
+            reports_url=f"{self.url_base}/ad_accounts/{account_id}/reports",
+            send=self._send,
+            settings=ReportSettings(
+                poll_interval=float(self.config.get("report_poll_interval_seconds", 5)),
+                timeout=float(self.config.get("report_timeout_seconds", 1800)),
+                max_attempts=int(self.config.get("report_max_attempts", 3)),
+            ),
+            log=self.logger.warning,
+        )
+        what = f"{self.name} of ad account {account_id}, {window.start} to {window.end}"
+        self.logger.info("Requesting an async report for %s", what)
+        for row in client.rows(body, what):
+            record = self.normalize(row)
+            if self.key_field and known_ids and record.get(self.key_field) not in known_ids:
+                continue
+            yield record
+
+    def _send(self, request: requests.Request) -> requests.Response:
+        """One API call with the stream's auth, pacing, error mapping and retries."""
+        prepared = self.requests_session.prepare_request(request)
+
+        def attempt(
+            prepared: requests.PreparedRequest, _context: Context | None = None
+        ) -> requests.Response:
+            response = self.requests_session.send(
+                self.authenticator(prepared.copy()), timeout=self.timeout
+            )
+            self.validate_response(response)
+            return response
+
+        return t.cast("requests.Response", self.request_decorator(attempt)(prepared, None))
+
+
+def _day(value: str) -> dt.date:
+    parsed = pendulum.parse(value)
+    if isinstance(parsed, dt.datetime):
+        return parsed.date()
+    if isinstance(parsed, dt.date):
+        return parsed
+    msg = f"{value!r} is not a date"
+    raise ValueError(msg)
+
+
+def _date_value(row: dict[str, t.Any], granularity: str) -> str | None:
+    """``date`` of a row: YYYY-MM-DD, or YYYY-MM-DDTHH:00:00 with HOUR granularity."""
+    raw = row.get("DATE", row.get("date"))
+    if raw is None:
+        return None
+    text = str(raw).replace(" ", "T")
+    if granularity != "HOUR":
+        return text[:10]
+    if "T" not in text:
+        hour = row.get("HOUR", row.get("hour", 0))
+        text = f"{text[:10]}T{int(hour):02d}:00:00"
+    return text[:19]
+
+
+class _AdsAnalyticsStream(_AnalyticsStream):
+    parent_stream_type = AdAccountsStream
+    context_fields = ("ad_account_id",)
+
+
+class AdAccountAnalyticsStream(_AdsAnalyticsStream):
+    """GET /ad_accounts/{ad_account_id}/analytics: the whole account per day."""
+
+    name = "ad_account_analytics"
+    path = "/ad_accounts/{ad_account_id}/analytics"
+    key_field = "ad_account_id"
+    report_level = "ADVERTISER"
+
+
+class CampaignAnalyticsStream(_AdsAnalyticsStream):
+    """GET /ad_accounts/{ad_account_id}/campaigns/analytics, 250 campaigns a call."""
+
+    name = "campaign_analytics"
+    path = "/ad_accounts/{ad_account_id}/campaigns/analytics"
+    key_field = "campaign_id"
+    id_param = "campaign_ids"
+    ids_from = "campaigns"
+    report_level = "CAMPAIGN"
+
+
+class AdGroupAnalyticsStream(_AdsAnalyticsStream):
+    """GET /ad_accounts/{ad_account_id}/ad_groups/analytics, 250 ad groups a call."""
+
+    name = "ad_group_analytics"
+    path = "/ad_accounts/{ad_account_id}/ad_groups/analytics"
+    key_field = "ad_group_id"
+    id_param = "ad_group_ids"
+    ids_from = "ad_groups"
+    report_level = "AD_GROUP"
+
+
+class AdAnalyticsStream(_AdsAnalyticsStream):
+    """GET /ad_accounts/{ad_account_id}/ads/analytics, 250 ads a call."""
+
+    name = "ad_analytics"
+    path = "/ad_accounts/{ad_account_id}/ads/analytics"
+    key_field = "ad_id"
+    id_param = "ad_ids"
+    ids_from = "ads"
+    report_level = "PIN_PROMOTION"
+
+
+class _OrganicAnalyticsStream(_AnalyticsStream):
+    """Organic metrics: daily, ``metric_types`` instead of columns, no async reports."""
+
+    rate_limit_category = "org_analytics"
+    configurable = False
+
+    def query_params(self, context: Context | None) -> dict[str, t.Any]:
+        """Dates and metric types (and pin ids); no grain or attribution here."""
+        params = super().query_params(context)
+        for name in ("granularity", "columns", *self.attribution()):
+            params.pop(name, None)
+        params["metric_types"] = ",".join(self.metric_columns)
+        return params
+
+    def daily_rows(self, key: str | None, metrics: t.Any) -> Iterator[dict[str, t.Any]]:
+        """Rows of an ``{"daily_metrics": [{date, data_status, metrics}]}`` object."""
+        if not isinstance(metrics, dict):
+            return
+        for day in metrics.get("daily_metrics") or []:
+            row = {**(day.get("metrics") or {}), "DATE": day.get("date")}
+            record = self.normalize(row)
+            record["data_status"] = day.get("data_status")
+            if self.key_field:
+                record[self.key_field] = key
+            yield record
+
+    def parse_response(self, response: requests.Response) -> Iterable[dict]:
+        """An object keyed by split ("all") or, for pins, by pin id then split."""
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            msg = f"{describe_error(self.name, response)} -- expected a JSON object"
+            raise FatalAPIError(msg)
+        yield from self.rows_of(body)
+
+    def rows_of(self, body: dict[str, t.Any]) -> Iterator[dict[str, t.Any]]:
+        """The daily rows of the account (split "all")."""
+        yield from self.daily_rows(None, body.get("all"))
+
+
+class UserAccountAnalyticsStream(_OrganicAnalyticsStream):
+    """GET /user_account/analytics: the user's organic metrics per day."""
+
+    name = "user_account_analytics"
+    path = "/user_account/analytics"
+
+
+class PinAnalyticsStream(_OrganicAnalyticsStream):
+    """GET /pins/analytics: the user's pins' organic metrics per day, 100 pins a call."""
+
+    name = "pin_analytics"
+    path = "/pins/analytics"
+    key_field = "pin_id"
+    id_param = "pin_ids"
+    ids_from = "pins"
+    batch_size = 100
+
+    def rows_of(self, body: dict[str, t.Any]) -> Iterator[dict[str, t.Any]]:
+        """``{pin_id: {"all": {"daily_metrics": [...]}}}`` (or without the split level)."""
+        for pin_id, metrics in body.items():
+            split = metrics.get("all", metrics) if isinstance(metrics, dict) else None
+            yield from self.daily_rows(str(pin_id), split)
