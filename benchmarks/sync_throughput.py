@@ -2,8 +2,9 @@
 
     .venv/bin/python benchmarks/sync_throughput.py --scale 300
 
-Starts the simulator in this process, runs ``tap-pinterest`` as a subprocess with
-its Singer output sent to /dev/null, and prints: records emitted, wall time,
+Starts the simulator in this process, runs ``tap-pinterest`` as a subprocess on the
+17 entity streams (analytics: benchmarks/analytics_backfill.py) with its Singer
+output sent to /dev/null, and prints: records emitted, wall time,
 records per second, the API calls the sync made, the calls the ceil(records/250)
 rule predicts, and the calls the API's default page size (25) would have needed.
 The record count is the simulator's own (the sum over streams of what a full sync
@@ -24,9 +25,11 @@ from collections import Counter
 from pathlib import Path
 
 from tap_pinterest.simulator import Simulator
+from tap_pinterest.tap import TapPinterest
 
 
 def expected_counts(sim: Simulator) -> dict[str, int]:
+    """Records per entity stream that a full sync must emit."""
     data = sim.dataset
     return {
         "user_account": 1,
@@ -47,6 +50,23 @@ def expected_counts(sim: Simulator) -> dict[str, int]:
         "catalogs_feeds": len(data.catalogs_feeds),
         "catalogs_product_groups": len(data.catalogs_product_groups),
     }
+
+
+ENTITY_STREAMS = {
+    "user_account", "ad_accounts", "campaigns", "ad_groups", "ads", "keywords", "audiences",
+    "customer_lists", "conversion_tags", "boards", "board_sections", "board_pins",
+    "board_section_pins", "pins", "catalogs", "catalogs_feeds", "catalogs_product_groups",
+}  # fmt: skip
+
+
+def entity_catalog(sim: Simulator) -> dict:
+    """The tap's catalog with the entity streams selected and the analytics ones not."""
+    catalog = TapPinterest(config=sim.tap_config()).catalog_dict
+    for entry in catalog["streams"]:
+        for metadata in entry["metadata"]:
+            if metadata["breadcrumb"] == []:
+                metadata["metadata"]["selected"] = entry["tap_stream_id"] in ENTITY_STREAMS
+    return catalog
 
 
 def list_sizes(sim: Simulator) -> list[tuple[str, int]]:
@@ -93,12 +113,22 @@ def main() -> int:
     with Simulator(seed=args.seed, scale=args.scale) as sim, tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "config.json"
         config.write_text(json.dumps(sim.tap_config()))
+        catalog = Path(tmp) / "catalog.json"
+        catalog.write_text(json.dumps(entity_catalog(sim)))
         records = sum(expected_counts(sim).values())
         sim_cpu_before = resource.getrusage(resource.RUSAGE_SELF)
         started = time.perf_counter()
         with open("/dev/null", "w") as devnull:  # noqa: PTH123
             result = subprocess.run(
-                [sys.executable, "-m", "tap_pinterest", "--config", str(config)],
+                [
+                    sys.executable,
+                    "-m",
+                    "tap_pinterest",
+                    "--config",
+                    str(config),
+                    "--catalog",
+                    str(catalog),
+                ],
                 stdout=devnull,
                 stderr=subprocess.PIPE,
                 text=True,
@@ -111,6 +141,7 @@ def main() -> int:
             print(result.stderr[-3000:], file=sys.stderr)
             return 1
         made = sim.request_log.total()
+        assert set(expected_counts(sim)) == ENTITY_STREAMS
         sizes = list_sizes(sim)
         conversion_tags = len(sim.dataset.ad_accounts)  # not paginated: one call each
         print(f"scale                      {args.scale:g} (seed {args.seed})")

@@ -135,9 +135,9 @@ class _AnalyticsStream(PinterestStream):
         """Reports for old days, then synchronous windows x id batches; oldest first."""
         today = self.today()
         start, end = self.date_range(context, today)
-        windows, notices = plan(
-            start, end, today, self.granularity, reports=self.report_level is not None
-        )
+        # The sandbox has no async reports.
+        reports = self.report_level is not None and not self.in_sandbox
+        windows, notices = plan(start, end, today, self.granularity, reports=reports)
         for notice in notices:
             self.logger.warning("%s: %s", self.name, notice)
         ids = self.ids(context)
@@ -320,6 +320,7 @@ class _OrganicAnalyticsStream(_AnalyticsStream):
 
     rate_limit_category = "org_analytics"
     configurable = False
+    sandbox_supported = False
 
     def query_params(self, context: Context | None) -> dict[str, t.Any]:
         """Dates and metric types (and pin ids); no grain or attribution here."""

@@ -125,10 +125,10 @@ def test_attribution_zero_is_really_sent(sim: Simulator) -> None:
     last = [e for e in sim.request_log.entries() if e.route.endswith("/analytics")][-1]
     assert last.query["click_window_days"] == ["0"]
     assert last.query["view_window_days"] == ["0"]
+
     def conversions(result):
-        return sum(
-            r["total_conversions"] or 0 for r in result.records["ad_account_analytics"]
-        )
+        return sum(r["total_conversions"] or 0 for r in result.records["ad_account_analytics"])
+
     assert conversions(zero) < conversions(default)
     want = expected(
         sim,

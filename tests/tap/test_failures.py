@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -170,3 +171,21 @@ def test_the_sandbox_skips_what_it_does_not_serve(caplog) -> None:
     ]
     notices = [r.getMessage() for r in caplog.records if "sandbox does not serve" in r.getMessage()]
     assert len(notices) == 3
+
+
+@responses.activate
+def test_the_sandbox_reads_ads_analytics_without_reports(caplog) -> None:
+    sandbox = "https://api-sandbox.pinterest.com/v5"
+    account = {"id": "549755885175", "name": "Sandbox", "owner": {"username": "me"}}
+    responses.get(f"{sandbox}/ad_accounts", json={"items": [account], "bookmark": None})
+    campaigns = f"{sandbox}/ad_accounts/{account['id']}/campaigns"
+    responses.get(campaigns, json={"items": [{"id": "626"}], "bookmark": None})
+    analytics = responses.get(f"{campaigns}/analytics", json=[])
+    start = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=200)
+    config = {"access_token": "token", "api_url": sandbox, "start_date": start.isoformat()}
+    run_tap(config, streams=["campaign_analytics"])
+    assert analytics.call_count == 1
+    sent = analytics.calls[0].request.params["start_date"]
+    assert sent == (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=89)).isoformat()
+    assert not [c for c in responses.calls if "/reports" in c.request.url]
+    assert any("not available" in r.getMessage() for r in caplog.records)
