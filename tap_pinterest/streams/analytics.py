@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 import typing as t
 from dataclasses import dataclass
 
@@ -85,7 +86,7 @@ class _AnalyticsStream(PinterestStream):
             self._schema_cache = schema
         return self._schema_cache
 
-    @property
+    @functools.cached_property
     def metric_columns(self) -> list[str]:
         """The UPPER_CASE columns requested: the setting, else every one of the schema."""
         keys = {"date", *self.context_fields, self.key_field, "data_status"}
@@ -95,6 +96,11 @@ class _AnalyticsStream(PinterestStream):
             chosen = {str(name).upper() for name in wanted}
             return [column for column in every if column in chosen]
         return every
+
+    @functools.cached_property
+    def _null_row(self) -> tuple[str, ...]:
+        """The lower-case names of the requested columns, null until a row fills them."""
+        return tuple(column.lower() for column in self.metric_columns)
 
     def attribution(self) -> dict[str, t.Any]:
         """The attribution settings, sent on every request and report (0 included)."""
@@ -186,7 +192,7 @@ class _AnalyticsStream(PinterestStream):
 
     def normalize(self, row: dict[str, t.Any]) -> dict[str, t.Any]:
         """Lower-case keys, ``date`` from DATE (with the hour for HOUR), missing columns null."""
-        record: dict[str, t.Any] = dict.fromkeys(column.lower() for column in self.metric_columns)
+        record: dict[str, t.Any] = dict.fromkeys(self._null_row)
         for key, value in row.items():
             record[key.lower()] = value
         record["date"] = _date_value(row, self.granularity)
