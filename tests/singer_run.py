@@ -5,8 +5,11 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import subprocess
+import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from tap_pinterest.tap import TapPinterest
@@ -61,3 +64,16 @@ def run_tap(
     with contextlib.redirect_stdout(out):
         tap.sync_all()
     return parse_messages(out.getvalue())
+
+
+def run_cli(config: dict[str, Any], tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    """Run ``tap-pinterest`` as a user would, with ``config`` written to a file."""
+    config_path = tmp_path / "config.json"
+    config_path.write_text(json.dumps(config))
+    return subprocess.run(
+        [sys.executable, "-m", "tap_pinterest", "--config", str(config_path), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from collections import Counter
 
 import pytest
+import time_machine
 from conftest import sim_config
-from singer_run import run_tap
+from singer_run import parse_messages, run_cli, run_tap
 
 from tap_pinterest.simulator import Faults, Simulator
+from tap_pinterest.tap import TapPinterest
 
 ADS_STREAMS = {
     "ad_account_analytics": ("ADVERTISER", "ad_accounts", "ad_account_id", "/analytics"),
@@ -20,6 +23,16 @@ ADS_STREAMS = {
 }
 COLUMNS = ["SPEND_IN_MICRO_DOLLAR", "IMPRESSION_1", "CLICKTHROUGH_1", "TOTAL_CONVERSIONS", "CTR"]
 ACCOUNT = "/v5/ad_accounts/{ad_account_id}"
+
+
+FROZEN = dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def frozen_clock():
+    """Dates matter here: the tap and the simulator share one fixed (ticking) clock."""
+    with time_machine.travel(FROZEN, tick=True):
+        yield
 
 
 def today() -> dt.date:
@@ -200,11 +213,27 @@ def test_hour_granularity_is_split_and_clamped(sim: Simulator, caplog) -> None:
         ).days
         assert days <= 2
         assert query["start_date"][0] >= (today() - dt.timedelta(days=7)).isoformat()
+    # 8 days in windows of at most 3 days: 3 windows, one call each per account.
+    assert len(queries) == 3 * len(sim.dataset.ad_accounts)
     rows = result.records["ad_account_analytics"]
     assert rows
     assert all(len(r["date"]) == 19 and r["date"][10] == "T" for r in rows)
     assert len({r["date"] for r in rows}) > 24  # hours, not days
     assert any("not available" in r.getMessage() for r in caplog.records)
+    assert not [e for e in sim.request_log.entries() if e.status and e.status >= 400]
+
+
+def test_week_granularity_rows_are_keyed_by_whole_weeks(sim: Simulator) -> None:
+    start = today() - dt.timedelta(days=60)
+    result = run_tap(
+        config(sim, granularity="WEEK", start_date=start.isoformat()),
+        streams=["campaign_analytics"],
+    )
+    rows = result.records["campaign_analytics"]
+    assert rows
+    assert {dt.date.fromisoformat(r["date"]).weekday() for r in rows} == {0}
+    keys = [(r["campaign_id"], r["date"]) for r in rows]
+    assert len(keys) == len(set(keys))
     assert not [e for e in sim.request_log.entries() if e.status and e.status >= 400]
 
 
@@ -290,3 +319,49 @@ def test_organic_streams(sim: Simulator) -> None:
     assert {r["pin_id"] for r in pins} <= {p["id"] for p in sim.dataset.pins}
     calls = sim.request_log.count("/v5/pins/analytics")
     assert calls == math.ceil(len(sim.dataset.pins) / 100)
+
+
+def test_an_interrupted_run_resumes_from_the_last_bookmark_emitted(
+    sim: Simulator, tmp_path
+) -> None:
+    accounts = [a["id"] for a in sim.dataset.ad_accounts]
+    start = today() - dt.timedelta(days=40)
+    sim.faults.script(
+        ACCOUNT + "/analytics",
+        status=500,
+        body={"code": 0, "message": "down"},
+        times=None,
+        path_args={"ad_account_id": accounts[1]},
+    )
+    cfg = config(sim, start_date=start.isoformat(), max_retries=0)
+    failed = run_cli(cfg, tmp_path, "--catalog", str(catalog_file(sim, tmp_path)))
+    assert failed.returncode != 0
+    states = parse_messages(failed.stdout).states
+    assert states
+    partitions = states[-1]["bookmarks"]["ad_account_analytics"]["partitions"]
+    done = {p["context"]["ad_account_id"]: p.get("replication_key_value") for p in partitions}
+    assert done.get(accounts[0])
+    assert not done.get(accounts[1])
+
+    sim.faults.clear_scripts()
+    sim.request_log.reset()
+    run_tap(cfg, state=states[-1], streams=["ad_account_analytics"])
+    starts = {
+        e.path.split("/")[3]: e.query["start_date"][0]
+        for e in sim.request_log.entries()
+        if e.route == ACCOUNT + "/analytics"
+    }
+    lookback = dt.date.fromisoformat(done[accounts[0]]) - dt.timedelta(days=30)
+    assert starts[accounts[0]] == lookback.isoformat()
+    assert starts[accounts[1]] == start.isoformat()
+
+
+def catalog_file(sim: Simulator, tmp_path) -> str:
+    catalog = TapPinterest(config=sim_config(sim)).catalog_dict
+    for entry in catalog["streams"]:
+        for metadata in entry["metadata"]:
+            if metadata["breadcrumb"] == []:
+                metadata["metadata"]["selected"] = entry["tap_stream_id"] == "ad_account_analytics"
+    path = tmp_path / "catalog.json"
+    path.write_text(json.dumps(catalog))
+    return str(path)

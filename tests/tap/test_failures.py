@@ -3,31 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import responses
 from conftest import expected_records, sim_config
-from singer_run import parse_messages, run_tap
+from singer_run import parse_messages, run_cli, run_tap
 
 from tap_pinterest.simulator import Faults, Simulator
 
 RATE_LIMITED = {"code": 8, "message": "You have exceeded your rate limit. Try again later."}
-
-
-def run_cli(config: dict, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    config_path = tmp_path / "config.json"
-    config_path.write_text(json.dumps(config))
-    return subprocess.run(
-        [sys.executable, "-m", "tap_pinterest", "--config", str(config_path), *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 def test_429_on_page_2_that_never_recovers_fails_the_sync(sim: Simulator, tmp_path) -> None:
