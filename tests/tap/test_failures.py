@@ -173,3 +173,19 @@ def test_the_sandbox_reads_ads_analytics_without_reports(caplog) -> None:
     assert sent == (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=89)).isoformat()
     assert not [c for c in responses.calls if "/reports" in c.request.url]
     assert any("not available" in r.getMessage() for r in caplog.records)
+
+
+def test_a_user_without_catalogs_gets_no_catalog_records_not_a_failure(sim: Simulator) -> None:
+    body = {"code": 4182, "message": "Catalog not found."}
+    for route in ("/v5/catalogs", "/v5/catalogs/feeds", "/v5/catalogs/product_groups"):
+        sim.faults.script(route, status=409, body=body, times=None)
+    result = run_tap(sim_config(sim), streams=["catalogs", "catalogs_feeds", "boards"])
+    assert not result.records.get("catalogs")
+    assert not result.records.get("catalogs_feeds")
+    assert result.records["boards"]
+
+
+def test_other_conflicts_still_fail(sim: Simulator) -> None:
+    sim.faults.script("/v5/catalogs", status=409, body={"code": 99, "message": "Busy"}, times=None)
+    with pytest.raises(Exception, match=r"HTTP 409 \(Pinterest code 99\)"):
+        run_tap(sim_config(sim), streams=["catalogs"])
