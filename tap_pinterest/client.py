@@ -22,6 +22,7 @@ from singer_sdk.exceptions import (
     FatalAPIError,
     MaxRecordsLimitException,
 )
+from singer_sdk.helpers._typing import TypeConformanceLevel
 from singer_sdk.pagination import JSONPathPaginator, SinglePagePaginator
 
 from tap_pinterest.errors import (
@@ -82,6 +83,9 @@ class PinterestStream(RESTStream[str | None]):
     """A Pinterest v5 list endpoint."""
 
     schema = StreamSchema(SchemaDirectory(schemas_dir()))
+    #: Records are the API's JSON as parsed: only the top level needs conforming (the
+    #: nested objects are open schemas that keep every key anyway).
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.ROOT_ONLY
     records_jsonpath = "$.items[*]"
     primary_keys: t.ClassVar[tuple[str, ...]] = ("id",)
 

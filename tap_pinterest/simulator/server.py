@@ -30,7 +30,13 @@ from tap_pinterest.simulator.routes import API_PREFIX
 
 
 class _QuietHandler(WSGIRequestHandler):
-    """No access log on stderr: the simulator keeps its own request log."""
+    """No access log on stderr: the simulator keeps its own request log.
+
+    HTTP/1.1, so clients keep their connections alive between requests, as they
+    do with the real API.
+    """
+
+    protocol_version = "HTTP/1.1"
 
     def log(self, type: str, message: str, *args: Any) -> None:
         if type != "info":
