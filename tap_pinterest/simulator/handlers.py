@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from tap_pinterest.simulator.data import Dataset, Record
 from tap_pinterest.simulator.organic import pin_lifetime
@@ -78,7 +78,16 @@ def _key(*parts: Any) -> tuple[Any, ...]:
     return tuple(sorted(p) if isinstance(p, (set, frozenset)) else p for p in parts)
 
 
-def _ad_account(ctx: Ctx) -> Record:
+class AccountScoped(Protocol):
+    """What the ad-account checks need from a handler context."""
+
+    query: Query
+    args: dict[str, str]
+    dataset: Dataset
+
+
+def ad_account(ctx: AccountScoped) -> Record:
+    """The ad account of the path, or a 400 (malformed id) / 404 (unknown)."""
     account_id = ctx.args["ad_account_id"]
     if not account_id.isdigit() or len(account_id) > 18:
         raise bad_parameter(f"'ad_account_id' value '{account_id}' must match the pattern: ^\\d+$")
@@ -88,7 +97,7 @@ def _ad_account(ctx: Ctx) -> Record:
     return account
 
 
-def _business_access(ctx: Ctx) -> None:
+def business_access(ctx: AccountScoped) -> None:
     """Validate the optional `ad_account_id` ("operation user_account") parameter."""
     account_id = ctx.query.id("ad_account_id")
     if account_id is not None and ctx.dataset.by_id("ad_accounts", account_id) is None:
@@ -107,7 +116,7 @@ def _board(ctx: Ctx) -> Record:
 
 
 def user_account(ctx: Ctx) -> Record:
-    _business_access(ctx)
+    business_access(ctx)
     return dict(ctx.dataset.user_account)
 
 
@@ -122,7 +131,7 @@ def ad_accounts(ctx: Ctx) -> Listing:
 
 
 def _ads_entity(ctx: Ctx, entity: str, id_filters: dict[str, str]) -> Listing:
-    account = _ad_account(ctx)
+    account = ad_account(ctx)
     q = ctx.query
     statuses = set(q.enums("entity_statuses", ENTITY_STATUSES) or DEFAULT_ENTITY_STATUSES)
     filters = {field: set(ids) for param, field in id_filters.items() if (ids := q.ids(param))}
@@ -161,7 +170,7 @@ def ads(ctx: Ctx) -> Listing:
 
 def keywords(ctx: Ctx) -> Listing:
     """Without campaign_id / ad_group_id(s): only keywords attached to the ad account."""
-    account = _ad_account(ctx)
+    account = ad_account(ctx)
     q = ctx.query
     parents: set[str] = set()
     for name in ("campaign_id", "ad_group_id"):
@@ -191,7 +200,7 @@ def keywords(ctx: Ctx) -> Listing:
 
 
 def audiences(ctx: Ctx) -> Listing:
-    account = _ad_account(ctx)
+    account = ad_account(ctx)
     order = ctx.query.enum("order", ORDERS)
     ownership = ctx.query.enum("ownership_type", ("OWNED", "RECEIVED")) or "OWNED"
 
@@ -204,7 +213,7 @@ def audiences(ctx: Ctx) -> Listing:
 
 
 def customer_lists(ctx: Ctx) -> Listing:
-    account = _ad_account(ctx)
+    account = ad_account(ctx)
     order = ctx.query.enum("order", ORDERS)
 
     def load() -> list[Record]:
@@ -216,7 +225,7 @@ def customer_lists(ctx: Ctx) -> Listing:
 
 def conversion_tags(ctx: Ctx) -> Listing:
     """Not paginated: `{"items": [...]}` only. `filter_deleted` drops archived tags."""
-    account = _ad_account(ctx)
+    account = ad_account(ctx)
     filter_deleted = ctx.query.boolean("filter_deleted", False)
 
     def load() -> list[Record]:
@@ -256,7 +265,7 @@ def _filter_creative(pins: Iterable[Record], creative: set[str] | None) -> list[
 
 def boards(ctx: Ctx) -> Listing:
     """`privacy` absent: every board the token may see (all of them), as the spec says."""
-    _business_access(ctx)
+    business_access(ctx)
     privacy = ctx.query.enum("privacy", BOARD_PRIVACY_FILTERS) or "ALL"
     allowed = _PRIVACY[privacy]
 
@@ -267,7 +276,7 @@ def boards(ctx: Ctx) -> Listing:
 
 
 def board_sections(ctx: Ctx) -> Listing:
-    _business_access(ctx)
+    business_access(ctx)
     board = _board(ctx)
     return Listing(
         "board_sections",
@@ -278,7 +287,7 @@ def board_sections(ctx: Ctx) -> Listing:
 
 def board_pins(ctx: Ctx) -> Listing:
     """Every pin of the board, in sections or not."""
-    _business_access(ctx)
+    business_access(ctx)
     board = _board(ctx)
     creative, render = _pin_options(ctx)
 
@@ -289,7 +298,7 @@ def board_pins(ctx: Ctx) -> Listing:
 
 
 def board_section_pins(ctx: Ctx) -> Listing:
-    _business_access(ctx)
+    business_access(ctx)
     board = _board(ctx)
     section_id = ctx.args["section_id"]
     section = ctx.dataset.by_id("board_sections", section_id) if section_id.isdigit() else None
@@ -305,7 +314,7 @@ def board_section_pins(ctx: Ctx) -> Listing:
 def pins(ctx: Ctx) -> Listing:
     """The user's pins. Pins on protected boards only with include_protected_pins=true;
     pin_type=PRIVATE keeps pins on secret (and, if included, protected) boards."""
-    _business_access(ctx)
+    business_access(ctx)
     q = ctx.query
     include_protected = q.boolean("include_protected_pins", False)
     pin_filter = q.enum("pin_filter", PIN_FILTERS)
@@ -334,12 +343,12 @@ def pins(ctx: Ctx) -> Listing:
 
 
 def catalogs(ctx: Ctx) -> Listing:
-    _business_access(ctx)
+    business_access(ctx)
     return Listing("catalogs", (), lambda: ctx.dataset.catalogs)
 
 
 def catalogs_feeds(ctx: Ctx) -> Listing:
-    _business_access(ctx)
+    business_access(ctx)
     catalog_id = ctx.query.id("catalog_id", max_length=None)
 
     def load() -> list[Record]:
@@ -351,7 +360,7 @@ def catalogs_feeds(ctx: Ctx) -> Listing:
 
 
 def catalogs_product_groups(ctx: Ctx) -> Listing:
-    _business_access(ctx)
+    business_access(ctx)
     q = ctx.query
     ids = q.ints("id", max_items=1000)
     feed_id = q.id("feed_id", max_length=None)

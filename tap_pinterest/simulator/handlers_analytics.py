@@ -35,6 +35,7 @@ from tap_pinterest.simulator.columns_catalog import (
     USER_ACCOUNT_METRIC_TYPES,
 )
 from tap_pinterest.simulator.data import Dataset, Record
+from tap_pinterest.simulator.handlers import ad_account, business_access
 from tap_pinterest.simulator.organic import FILTER_SHARES
 from tap_pinterest.simulator.params import ApiError, Query, bad_parameter
 from tap_pinterest.simulator.report_request import parse_report_request
@@ -52,22 +53,6 @@ class AnalyticsCtx:
     analytics: Analytics
     reports: Reports
     request: Request
-
-
-def _ad_account(ctx: AnalyticsCtx) -> Record:
-    account_id = ctx.args["ad_account_id"]
-    if not account_id.isdigit() or len(account_id) > 18:
-        raise bad_parameter(f"'ad_account_id' value '{account_id}' must match the pattern: ^\\d+$")
-    account = ctx.dataset.by_id("ad_accounts", account_id)
-    if account is None:
-        raise ApiError(404, 2, "AdAccount not found.")
-    return account
-
-
-def _business_access(ctx: AnalyticsCtx) -> None:
-    account_id = ctx.query.id("ad_account_id")
-    if account_id is not None and ctx.dataset.by_id("ad_accounts", account_id) is None:
-        raise ApiError(404, 2, "AdAccount not found.")
 
 
 def _required(query: Query, name: str) -> str:
@@ -91,7 +76,7 @@ def _owned(
 
 
 def _ads_analytics(ctx: AnalyticsCtx, level: str, entity_ids: Callable[[Record], list[str]]) -> Any:
-    account = _ad_account(ctx)
+    account = ad_account(ctx)
     q = ctx.query
     start = parse_date("start_date", q.string("start_date"))
     end = parse_date("end_date", q.string("end_date"))
@@ -194,7 +179,7 @@ def _organic_dates(ctx: AnalyticsCtx) -> tuple[Any, Any]:
 
 def user_account_analytics(ctx: AnalyticsCtx) -> Any:
     """split_field NO_SPLIT only; the other splits answer 400 (not simulated)."""
-    _business_access(ctx)
+    business_access(ctx)
     q = ctx.query
     start, end = _organic_dates(ctx)
     metric_types = q.enums("metric_types", USER_ACCOUNT_METRIC_TYPES)
@@ -209,7 +194,7 @@ def user_account_analytics(ctx: AnalyticsCtx) -> Any:
 
 
 def pin_analytics(ctx: AnalyticsCtx) -> Any:
-    _business_access(ctx)
+    business_access(ctx)
     q = ctx.query
     pin_ids = q.ids("pin_ids", max_items=100, max_length=None)
     if pin_ids is None:
@@ -230,7 +215,7 @@ def pin_analytics(ctx: AnalyticsCtx) -> Any:
 
 
 def create_report(ctx: AnalyticsCtx) -> Any:
-    account = _ad_account(ctx)
+    account = ad_account(ctx)
     if ctx.request.args:
         raise bad_parameter("This endpoint does not support URL query parameters.")
     body = ctx.request.get_json(force=True, silent=True)
@@ -240,7 +225,7 @@ def create_report(ctx: AnalyticsCtx) -> Any:
 
 
 def get_report(ctx: AnalyticsCtx) -> Any:
-    account = _ad_account(ctx)
+    account = ad_account(ctx)
     token = _required(ctx.query, "token")
     return ctx.reports.poll(account["id"], token, ctx.request.host_url)
 
