@@ -289,10 +289,12 @@ def test_pacing_under_the_simulators_budget_sees_no_429() -> None:
 def test_without_pacing_the_same_budget_is_hit() -> None:
     faults = Faults(rate_limits={"ads_analytics": (10, 2.0)})
     with Simulator(seed=13, scale=1, faults=faults) as sim:
-        start = (today() - dt.timedelta(days=10)).isoformat()
+        # HOUR: 3 windows x 4 streams x 3 accounts = 36 calls, far past a burst of 10.
+        start = (today() - dt.timedelta(days=7)).isoformat()
         run_tap(
             config(
                 sim,
+                granularity="HOUR",
                 start_date=start,
                 analytics_requests_per_minute=100000,
                 rate_limit_max_wait_seconds=30,
