@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Set up, start the bundled Pinterest simulator, sync every stream with
-# `meltano run tap-pinterest target-jsonl`, and print the records per stream.
+# Set up, start the bundled Pinterest simulator, sync every stream into the local
+# SQLite mirror with `meltano run tap-pinterest target-pinterest-mirror`, print the
+# records per stream, then run one search and print its JSON response.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,25 +21,18 @@ done
 read_setting() { .venv/bin/python -c "import json,sys; print(json.load(open('.demo/sim.json'))[sys.argv[1]])" "$1"; }
 export TAP_PINTEREST_API_URL="$(read_setting api_url)"
 export TAP_PINTEREST_ACCESS_TOKEN="$(read_setting access_token)"
-export TARGET_JSONL_DESTINATION_PATH=output/demo
-rm -rf output/demo && mkdir -p output/demo
+MIRROR="sqlite:///$PWD/.demo/pinterest-mirror.db"
+export TARGET_PINTEREST_MIRROR_DATABASE_URL="$MIRROR"
+rm -f .demo/pinterest-mirror.db
 
-echo "Syncing from the simulator at $TAP_PINTEREST_API_URL ..." >&2
-.venv/bin/meltano run --full-refresh tap-pinterest target-jsonl > .demo/meltano.log 2>&1 || {
+echo "Syncing from the simulator at $TAP_PINTEREST_API_URL into $MIRROR ..." >&2
+.venv/bin/meltano run --full-refresh tap-pinterest target-pinterest-mirror > .demo/meltano.log 2>&1 || {
   tail -n 40 .demo/meltano.log >&2
   exit 1
 }
 
-.venv/bin/python - <<'PY'
-from pathlib import Path
-
-files = sorted(Path("output/demo").glob("*.jsonl"))
-width = max(len(f.stem) for f in files)
-total = 0
-print(f"{'stream':<{width}}  records")
-for path in files:
-    count = sum(1 for _ in path.open())
-    total += count
-    print(f"{path.stem:<{width}}  {count:>7}")
-print(f"{'total':<{width}}  {total:>7}   (files in output/demo/)")
-PY
+.venv/bin/tap-pinterest-mirror --database-url "$MIRROR" stats
+echo 'Search: board pins whose title has "lemon" then "pie" (fuzzy), newest first:' >&2
+.venv/bin/tap-pinterest-mirror --database-url "$MIRROR" search board_pins \
+  --query '{"filter": {"fuzzy": {"title": "lemon pie"}}, "sort": [{"created_at": "desc"}]}' \
+  --fields id,title,board_id,created_at --limit 3

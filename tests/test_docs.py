@@ -38,7 +38,7 @@ def test_meltano_yml_declares_every_setting_with_its_sensitivity() -> None:
         name for name, sensitive in declared.items() if sensitive
     }
     loaders = {loader["name"] for loader in project["plugins"]["loaders"]}
-    assert loaders == {"target-postgres", "target-jsonl"}
+    assert loaders == {"target-postgres", "target-jsonl", "target-pinterest-mirror"}
 
 
 def test_readme_lists_every_stream_and_setting() -> None:

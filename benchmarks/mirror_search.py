@@ -1,0 +1,92 @@
+"""Search latency over a mirror built by benchmarks/mirror_load.py (p50 / p95, in ms).
+
+    .venv/bin/python benchmarks/mirror_search.py --db /tmp/mirror-bench.db
+    .venv/bin/python benchmarks/mirror_search.py --url postgresql+psycopg://...
+
+Times `Mirror.search` end to end (SQL, JSON decoding, response) for: eq on the key and
+on an indexed field, keyword and fuzzy on title and description, and sorted pages read
+with a cursor at several depths.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from tap_pinterest.mirror import Mirror
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from mirror_data import base_pins
+
+E = "board_pins"
+
+
+def timed(mirror: Mirror, runs: list[dict[str, Any]]) -> tuple[float, float]:
+    times = []
+    for kwargs in runs:
+        started = time.perf_counter()
+        mirror.search(E, **kwargs)
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return statistics.median(times), times[int(len(times) * 0.95) - 1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default=str(Path(tempfile.gettempdir()) / "mirror-bench.db"))
+    parser.add_argument("--url")
+    parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--limit", type=int, default=100)
+    args = parser.parse_args()
+    mirror = Mirror(args.url or f"sqlite:///{args.db}")
+    total = mirror.stats()[E]["records"]
+    rng = random.Random(7)
+    words = [w for p in base_pins() for w in p["title"].lower().split() if len(w) > 3]
+    pairs = [" ".join(p["title"].lower().split()[:3:2]) for p in base_pins()]
+    limit = args.limit
+    ids = [str(100_000_000_000_000_000 + rng.randrange(total)) for _ in range(args.runs)]
+    boards = [mirror.get(E, i)["board_id"] for i in ids]
+
+    def flt(f: dict[str, Any], **kw: Any) -> dict[str, Any]:
+        return {"query": {"filter": f}, "limit": limit, **kw}
+
+    cases = {
+        "eq id": [flt({"eq": {"id": i}}) for i in ids],
+        "eq board_id (indexed)": [flt({"eq": {"board_id": b}}) for b in boards],
+        "keyword title": [flt({"keyword": {"title": rng.choice(words)}}) for _ in ids],
+        "keyword description": [
+            flt({"keyword": {"description": f"{rng.choice(words)} {rng.choice(words)}"}})
+            for _ in ids
+        ],
+        "fuzzy title": [flt({"fuzzy": {"title": rng.choice(pairs)}}) for _ in ids],
+        "fuzzy description": [flt({"fuzzy": {"description": rng.choice(pairs)}}) for _ in ids],
+    }
+    print(f"{total:,} {E} records, limit {limit}, {args.runs} runs each")
+    for name, runs in cases.items():
+        p50, p95 = timed(mirror, runs)
+        print(f"{name:<28} p50 {p50:7.2f} ms   p95 {p95:7.2f} ms")
+    # sorted pages with a cursor, at several depths
+    query = {"sort": [{"created_at": "desc"}]}
+    depths = {0: None}
+    cursor, seen = None, 0
+    wanted = [d for d in (10_000, total // 2, total - 2 * limit) if 0 < d < total]
+    while wanted and seen < wanted[-1]:
+        page = mirror.search(E, query, limit=1000, cursor=cursor, fields=["id"])
+        seen += len(page["data"])
+        cursor = page["meta"]["cursor"]
+        while wanted and seen >= wanted[0]:
+            depths[wanted.pop(0)] = cursor
+    for depth, cur in depths.items():
+        p50, p95 = timed(mirror, [{"query": query, "limit": limit, "cursor": cur}] * args.runs)
+        print(f"sorted page at depth {depth:<9,} p50 {p50:7.2f} ms   p95 {p95:7.2f} ms")
+    mirror.close()
+
+
+if __name__ == "__main__":
+    main()

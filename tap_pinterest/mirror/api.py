@@ -1,0 +1,374 @@
+"""`Mirror`: the Python API over a mirror database (search, get, entities, fields, stats)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine.url import make_url
+
+from tap_pinterest.mirror import dialects
+from tap_pinterest.mirror.errors import NotFoundError, QueryError
+from tap_pinterest.mirror.query import Compiler
+from tap_pinterest.mirror.schema import FieldInfo
+from tap_pinterest.mirror.store import Store, StreamInfo
+
+MAX_LIMIT = 1000
+DEFAULT_TIMEOUT_MS = 10_000
+DEFAULT_URL = "sqlite:///pinterest-mirror.db"
+
+
+class Mirror:
+    """A local, searchable copy of the synced streams.
+
+    >>> mirror = Mirror("sqlite:///pinterest-mirror.db")
+    >>> mirror.search("board_pins", {"filter": {"fuzzy": {"title": "red dress"}}}, limit=10)
+    """
+
+    def __init__(self, url: str = DEFAULT_URL, *, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> None:
+        self.url = url
+        self.timeout_ms = timeout_ms
+        self._store: Store | None = None
+
+    # plumbing
+
+    def _sqlite_missing(self) -> bool:
+        parsed = make_url(self.url)
+        if parsed.get_backend_name() != "sqlite":
+            return False
+        database = parsed.database or ""
+        return database in ("", ":memory:") or not Path(database).exists()
+
+    def _get_store(self) -> Store | None:
+        """The store, or None while nothing was written (a missing SQLite file stays missing)."""
+        if self._store is None:
+            if self._sqlite_missing():
+                return None
+            engine: Engine = dialects.make_engine(self.url)
+            self._store = Store(engine)
+        return self._store
+
+    def _entity(self, conn: Connection, store: Store, entity: object) -> StreamInfo:
+        info = store.info(conn, entity) if isinstance(entity, str) else None
+        if info is None:
+            raise QueryError(
+                f"Unknown entity {entity!r}.", "unknown_entity", self._names(conn, store)
+            )
+        return info
+
+    def _names(self, conn: Connection, store: Store) -> list[str]:
+        if not store.has_catalog():
+            return []
+        return [row.stream for row in store.catalog_rows(conn)]
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.engine.dispose()
+            self._store = None
+
+    def __enter__(self) -> Mirror:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # public API
+
+    def entities(self) -> list[str]:
+        """The stream names present in the mirror."""
+        store = self._get_store()
+        if store is None:
+            return []
+        with store.engine.connect() as conn:
+            return self._names(conn, store)
+
+    def fields(self, entity: str) -> list[str]:
+        """The valid dotted field paths of `entity`."""
+        store = self._require_store(entity)
+        with store.engine.connect() as conn:
+            return sorted(self._entity(conn, store, entity).fields)
+
+    def stats(self) -> dict[str, dict[str, Any]]:
+        """Per entity: records held and when the target last wrote to it."""
+        store = self._get_store()
+        if store is None or not store.has_catalog():
+            return {}
+        out: dict[str, dict[str, Any]] = {}
+        with store.engine.connect() as conn:
+            for row in store.catalog_rows(conn):
+                info = store.info(conn, row.stream)
+                if info is None:
+                    continue
+                count = conn.execute(sa.select(sa.func.count()).select_from(info.table)).scalar()
+                out[row.stream] = {"records": int(count or 0), "last_loaded_at": row.last_loaded_at}
+        return out
+
+    def get(self, entity: str, id: Any) -> dict[str, Any]:
+        """The record of `entity` with key `id` (a value, or a list/dict for composite keys)."""
+        store = self._require_store(entity)
+        with store.engine.connect() as conn:
+            info = self._entity(conn, store, entity)
+            pk = _pk_text(info, id)
+            row = conn.execute(
+                sa.select(info.table.c._record).where(info.table.c._pk == pk)
+            ).first()
+        if row is None:
+            raise NotFoundError(entity, id)
+        return dict(row[0])
+
+    def search(
+        self,
+        entity: str,
+        query: dict[str, Any] | None = None,
+        limit: int = 1000,
+        cursor: str | None = None,
+        fields: list[str | list[str]] | None = None,
+    ) -> dict[str, Any]:
+        """Filter, sort and page `entity`; see the module docs of `query` for the language."""
+        started = time.perf_counter()
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 0 <= limit <= MAX_LIMIT:
+            raise QueryError(
+                f"limit must be an integer from 0 to {MAX_LIMIT}, got {limit!r}.",
+                "invalid_limit",
+                [f"0..{MAX_LIMIT}"],
+            )
+        query = {} if query is None else query
+        if not isinstance(query, dict) or set(query) - {"filter", "sort"}:
+            raise QueryError(
+                f"query must be an object with 'filter' and/or 'sort', got {query!r}.",
+                "invalid_query",
+                ["filter", "sort"],
+            )
+        store = self._require_store(entity)
+        with store.engine.connect() as conn, conn.begin():
+            info = self._entity(conn, store, entity)
+            compiler = Compiler(info, store.dialect)
+            where = compiler.condition(query["filter"]) if query.get("filter") else sa.true()
+            sort = compiler.sort(query.get("sort"))
+            selected = _field_paths(info, fields)
+            token = _query_hash(entity, query)
+            after = _decode_cursor(cursor, token, len(sort)) if cursor is not None else None
+            with dialects.statement_timeout(conn, self.timeout_ms):
+                try:
+                    rows = _page(conn, compiler, where, sort, after, limit)
+                except sa.exc.OperationalError as exc:
+                    if dialects.is_timeout(exc):
+                        raise QueryError(
+                            f"The query ran longer than {self.timeout_ms} ms; narrow the filter.",
+                            "query_timeout",
+                        ) from exc
+                    raise
+        has_more = len(rows) > limit
+        rows = rows[:limit]
+        next_cursor = None
+        if has_more and rows:
+            last = rows[-1]
+            next_cursor = _encode_cursor(token, list(last[2:]), last[0])
+        data = [_select(dict(row[1]), selected) for row in rows]
+        took = (time.perf_counter() - started) * 1000
+        return {
+            "data": data,
+            "meta": {"has_more": has_more, "cursor": next_cursor, "took_ms": round(took, 3)},
+        }
+
+    def _require_store(self, entity: object) -> Store:
+        store = self._get_store()
+        if store is None:
+            raise QueryError(f"Unknown entity {entity!r}: the mirror is empty.", "unknown_entity")
+        return store
+
+
+def _pk_text(info: StreamInfo, value: Any) -> str:
+    keys = info.key_properties
+    if len(keys) == 1:
+        if isinstance(value, list | tuple) and len(value) == 1:
+            value = value[0]
+        if isinstance(value, dict):
+            value = value.get(keys[0])
+        if isinstance(value, list | tuple | dict) or value is None:
+            raise QueryError(f"id must be a scalar for {info.name!r}.", "invalid_value", keys)
+        return str(value)
+    if isinstance(value, dict):
+        value = [value.get(k) for k in keys]
+    if not isinstance(value, list | tuple) or len(value) != len(keys):
+        raise QueryError(
+            f"{info.name!r} has a composite key: pass a list or object of {keys}.",
+            "invalid_value",
+            keys,
+        )
+    return dialects.dumps(list(value))
+
+
+# paging
+
+
+def _page(  # noqa: PLR0917
+    conn: Connection,
+    compiler: Compiler,
+    where: Any,
+    sort: list[tuple[FieldInfo, bool]],
+    after: tuple[list[Any], str] | None,
+    limit: int,
+) -> list[Any]:
+    """Up to limit+1 rows after the cursor, ordered by the sort keys then `_pk`."""
+    table = compiler.info.table
+    pk = table.c._pk
+    exprs = [(compiler.root.value_of(f), desc) for f, desc in sort]
+    tie_desc = exprs[-1][1] if exprs else False
+    keys = [*exprs, (pk, tie_desc)]
+    order = [dialects.ordering(e, descending=d) for e, d in keys]
+    base = sa.select(pk, table.c._record, *(e for e, _ in exprs)).where(where).order_by(*order)
+    if after is None:
+        return list(conn.execute(base.limit(limit + 1)))
+    values, last_pk = after
+    if len(exprs) == 1:
+        return _page_single_key(conn, base, exprs[0], pk, values[0], last_pk, limit)
+    return list(conn.execute(base.where(_after(keys, [*values, last_pk])).limit(limit + 1)))
+
+
+def _page_single_key(  # noqa: PLR0917
+    conn: Connection,
+    base: sa.Select[Any],
+    key: tuple[Any, bool],
+    pk: Any,
+    value: Any,
+    last_pk: str,
+    limit: int,
+) -> list[Any]:
+    """Keyset paging on one sort key: NULLs sort first ascending, last descending.
+
+    Each segment (non-NULL values, NULLs) is paged with an index-friendly row comparison.
+    """
+    column, desc = key
+    segments: list[Any]
+    if value is None:
+        rest = column.is_(None) & ((pk < last_pk) if desc else (pk > last_pk))
+        segments = [rest] if desc else [rest, column.is_not(None)]
+    else:
+        row = sa.tuple_(column, pk)
+        rest = (
+            row < sa.tuple_(sa.literal(value), sa.literal(last_pk))
+            if desc
+            else row > (sa.tuple_(sa.literal(value), sa.literal(last_pk)))
+        )
+        segments = [rest, column.is_(None)] if desc else [rest]
+    rows: list[Any] = []
+    for segment in segments:
+        rows.extend(conn.execute(base.where(segment).limit(limit + 1 - len(rows))))
+        if len(rows) > limit:
+            break
+    return rows
+
+
+def _after(keys: list[tuple[Any, bool]], values: list[Any]) -> Any:
+    """Rows strictly after `values` in the (NULL-smallest) order of `keys`."""
+    terms = []
+    for i, (column, desc) in enumerate(keys):
+        value = values[i] if values[i] is None else sa.literal(values[i])
+        equal = [
+            c.is_(None) if v is None else c == sa.literal(v)
+            for (c, _), v in zip(keys[:i], values[:i], strict=True)
+        ]
+        if value is None:
+            beyond = column.is_not(None) if not desc else sa.false()
+        else:
+            beyond = sa.or_(column < value, column.is_(None)) if desc else column > value
+        terms.append(sa.and_(*equal, beyond))
+    return sa.or_(*terms)
+
+
+# cursors
+
+
+def _query_hash(entity: str, query: dict[str, Any]) -> str:
+    text = json.dumps([entity, query.get("filter"), query.get("sort")], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _encode_cursor(token: str, values: list[Any], pk: str) -> str:
+    raw = dialects.dumps({"q": token, "v": values, "k": pk}).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: object, token: str, n_values: int) -> tuple[list[Any], str]:
+    bad = QueryError(
+        f"Malformed cursor {cursor!r}: pass meta.cursor from the previous page of the same query.",
+        "invalid_cursor",
+    )
+    if not isinstance(cursor, str) or len(cursor) > 4096:
+        raise bad
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        payload = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise bad from exc
+    if not isinstance(payload, dict) or set(payload) != {"q", "v", "k"}:
+        raise bad
+    values, pk = payload["v"], payload["k"]
+    if (
+        not isinstance(values, list)
+        or len(values) != n_values
+        or not isinstance(pk, str)
+        or not all(v is None or isinstance(v, str | int | float | bool) for v in values)
+    ):
+        raise bad
+    if payload["q"] != token:
+        raise QueryError(
+            "The cursor belongs to a different query (entity, filter or sort changed).",
+            "invalid_cursor",
+        )
+    return values, pk
+
+
+# field selection
+
+
+def _field_paths(info: StreamInfo, fields: object) -> list[tuple[str, ...]] | None:
+    if fields is None:
+        return None
+    if not isinstance(fields, list):
+        raise QueryError(
+            f"fields must be a list of dotted paths or lists of keys, got {fields!r}.",
+            "invalid_fields",
+            sorted(info.fields),
+        )
+    out = []
+    for item in fields:
+        if isinstance(item, str):
+            path = tuple(item.split("."))
+        elif isinstance(item, list | tuple) and item and all(isinstance(k, str) for k in item):
+            path = tuple(item)
+        else:
+            raise QueryError(f"Bad field path {item!r}.", "invalid_fields", sorted(info.fields))
+        if ".".join(path) not in info.fields:
+            raise QueryError(
+                f"Unknown field {item!r} in fields for entity {info.name!r}.",
+                "unknown_field",
+                sorted(info.fields),
+            )
+        out.append(path)
+    return out
+
+
+def _select(record: dict[str, Any], paths: list[tuple[str, ...]] | None) -> dict[str, Any]:
+    if paths is None:
+        return record
+    out: dict[str, Any] = {}
+    for path in paths:
+        node: Any = record
+        for key in path:
+            if not isinstance(node, dict) or key not in node:
+                break
+            node = node[key]
+        else:
+            target = out
+            for key in path[:-1]:
+                target = target.setdefault(key, {})
+            target[path[-1]] = node
+    return out

@@ -1,0 +1,236 @@
+"""The few places where SQLite and PostgreSQL differ: engine setup, upsert construct,
+trigram text index, JSON arrays, NULL ordering in indexes and the statement timeout.
+
+Everything else in the mirror is one SQLAlchemy Core code path.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+
+JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def dumps(value: object) -> str:
+    """Compact JSON, with Decimal (the SDK's float parser) and datetimes handled."""
+    return json.dumps(value, separators=(",", ":"), default=_json_default, ensure_ascii=False)
+
+
+def make_engine(url: str, *, writer: bool = False) -> Engine:
+    """An engine for `url`: SQLite in WAL mode with explicit transactions, or PostgreSQL.
+
+    A SQLite `writer` takes the write lock when its transaction begins (BEGIN IMMEDIATE),
+    so it waits for other writers instead of failing on a lock upgrade.
+    """
+    engine = sa.create_engine(url, json_serializer=dumps, future=True)
+    if engine.dialect.name == "sqlite":
+
+        @sa.event.listens_for(engine, "connect")
+        def _connect(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself
+            cursor = dbapi_connection.cursor()
+            for pragma in (
+                "journal_mode=WAL",
+                "synchronous=NORMAL",
+                "busy_timeout=30000",
+                "cache_size=-32000",
+                "temp_store=MEMORY",
+            ):
+                cursor.execute(f"PRAGMA {pragma}")
+            cursor.close()
+
+        @sa.event.listens_for(engine, "begin")
+        def _begin(conn: Connection) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+
+    elif engine.dialect.name != "postgresql":
+        msg = (
+            f"Unsupported database {engine.dialect.name!r}: use sqlite:/// or postgresql+psycopg://"
+        )
+        raise ValueError(msg)
+    return engine
+
+
+def insert(engine: Engine | Connection, table: sa.Table) -> Any:
+    """The dialect's INSERT construct (both offer `on_conflict_do_update`)."""
+    if engine.dialect.name == "sqlite":
+        return sqlite.insert(table)
+    return postgresql.insert(table)
+
+
+def batch_elements(dialect: str) -> tuple[Any, sa.ColumnElement[Any]]:
+    """The elements of the bound JSON array `:batch` (column `value`), and each element's
+    record (`value.r`) as a JSON document.
+
+    The whole batch travels as one parameter and the database unpacks it in C: one
+    statement per batch, no per-row driver work.
+    """
+    if dialect == "postgresql":
+        batch = sa.cast(sa.bindparam("batch", type_=sa.Text), postgresql.JSONB)
+        elements = sa.func.jsonb_array_elements(batch).table_valued(sa.column("value", JSON))
+        elements = elements.alias("batch_row")
+        return elements, elements.c.value.op("->")(sa.literal("r"))
+    elements = sa.func.json_each(sa.bindparam("batch", type_=sa.Text)).table_valued(
+        sa.column("value", JSON)
+    )
+    elements = elements.alias("batch_row")
+    return elements, sa.func.json_extract(elements.c.value, "$.r")
+
+
+def sort_index_columns(dialect: str, column: sa.Column[Any], pk: sa.Column[Any]) -> list[Any]:
+    """Index columns for keyset paging with NULL sorting first (SQLite's native order)."""
+    if dialect == "postgresql":
+        return [column.asc().nulls_first(), pk]
+    return [column, pk]
+
+
+def ordering(column: sa.ColumnElement[Any], *, descending: bool) -> sa.ColumnElement[Any]:
+    """ORDER BY term: NULL is the smallest value on both databases."""
+    return column.desc().nulls_last() if descending else column.asc().nulls_first()
+
+
+def fts_name(table_name: str) -> str:
+    return f"{table_name}__fts"
+
+
+def create_text_index(conn: Connection, table_name: str, fields: list[str]) -> None:
+    """(Re)create the text index over the promoted text columns `f_<field>`.
+
+    SQLite: an FTS5 word index (unicode61, case-folded) kept in step by triggers.
+    PostgreSQL: a pg_trgm GIN index per column (serves ILIKE and the word regexes).
+    """
+    drop_text_index(conn, table_name)
+    if not fields:
+        return
+    cols = [f"f_{name}" for name in fields]
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        for col in cols:
+            conn.exec_driver_sql(
+                f'CREATE INDEX IF NOT EXISTS "{table_name}__trgm_{col}" '
+                f'ON "{table_name}" USING gin ("{col}" gin_trgm_ops)'
+            )
+        return
+    # DDL cannot bind identifiers: `table_name` comes from `store.table_name_for` and the
+    # columns from the promoted field names, both restricted to [a-z0-9_].
+    fts = fts_name(table_name)
+    col_list = ", ".join(cols)
+    new = ", ".join(f"new.{c}" for c in cols)
+    old = ", ".join(f"old.{c}" for c in cols)
+    changed = " OR ".join(f"old.{c} IS NOT new.{c}" for c in cols)
+    conn.exec_driver_sql(
+        f"CREATE VIRTUAL TABLE {fts} USING fts5({col_list}, content='{table_name}', "
+        "content_rowid='_rowid', tokenize='unicode61 remove_diacritics 0', detail=column)"
+    )
+    conn.exec_driver_sql(
+        f"CREATE TRIGGER {table_name}__ai AFTER INSERT ON {table_name} BEGIN "  # noqa: S608
+        f"INSERT INTO {fts}(rowid, {col_list}) VALUES (new._rowid, {new}); END"
+    )
+    conn.exec_driver_sql(
+        f"CREATE TRIGGER {table_name}__ad AFTER DELETE ON {table_name} BEGIN "  # noqa: S608
+        f"INSERT INTO {fts}({fts}, rowid, {col_list}) VALUES ('delete', old._rowid, {old}); END"
+    )
+    conn.exec_driver_sql(
+        f"CREATE TRIGGER {table_name}__au AFTER UPDATE ON {table_name} WHEN {changed} BEGIN "  # noqa: S608
+        f"INSERT INTO {fts}({fts}, rowid, {col_list}) VALUES ('delete', old._rowid, {old}); "
+        f"INSERT INTO {fts}(rowid, {col_list}) VALUES (new._rowid, {new}); END"
+    )
+    conn.exec_driver_sql(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")  # noqa: S608
+
+
+def drop_text_index(conn: Connection, table_name: str) -> None:
+    if conn.dialect.name == "postgresql":
+        return  # per-column GIN indexes are kept; new ones are added
+    for suffix in ("ai", "ad", "au"):
+        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table_name}__{suffix}")
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {fts_name(table_name)}")
+
+
+def word_match(
+    dialect: str, table: sa.Table, field: str, words: list[str], *, ordered: bool
+) -> sa.ColumnElement[bool]:
+    """Whole words in an indexed text field: all of them in order (`ordered`, fuzzy), or
+    any of them (keyword). Case-insensitive. `words` hold letters and digits only."""
+    column = table.c[f"f_{field}"]
+    if dialect == "postgresql":
+        bounded = [rf"\m{w}\M" for w in words]
+        regex = ".*".join(bounded) if ordered else "(" + "|".join(bounded) + ")"
+        return column.op("~*")(regex)
+    fts = sa.table(fts_name(table.name), sa.column("rowid"), sa.column(f"f_{field}"))
+    expression = (" AND " if ordered else " OR ").join(f'"{w}"' for w in words)
+    hits = sa.select(fts.c.rowid).where(fts.c[f"f_{field}"].op("MATCH")(expression))
+    found = table.c._rowid.in_(hits)
+    if ordered and len(words) > 1:
+        return sa.and_(found, column.ilike("%" + "%".join(words) + "%"))
+    return found
+
+
+def _sqlite_path(path: tuple[str, ...]) -> str:
+    return "$" + "".join(f'."{key}"' for key in path)
+
+
+def array_elements(dialect: str, doc: sa.ColumnElement[Any], path: tuple[str, ...]) -> Any:
+    """A table-valued FROM of the elements of the JSON array at `path` (column `value`)."""
+    if dialect == "postgresql":
+        array = doc.op("#>")(sa.cast(sa.literal(list(path)), postgresql.ARRAY(sa.Text)))
+        guarded = sa.case((sa.func.jsonb_typeof(array) == "array", array))
+        func = sa.func.jsonb_array_elements(guarded)
+    else:
+        func = sa.func.json_each(doc, _sqlite_path(path))
+    return func.table_valued(sa.column("value", JSON)).alias("elem")
+
+
+def array_contains(
+    dialect: str, doc: sa.ColumnElement[Any], path: tuple[str, ...], value: object
+) -> sa.ColumnElement[bool]:
+    """The JSON array at `path` holds the scalar `value`."""
+    if dialect == "postgresql":
+        array = doc.op("#>")(sa.cast(sa.literal(list(path)), postgresql.ARRAY(sa.Text)))
+        probe = sa.cast(sa.literal(dumps([value])), postgresql.JSONB)
+        return array.op("@>")(probe)
+    elements = sa.func.json_each(doc, _sqlite_path(path)).table_valued("value", "type")
+    return sa.exists(
+        sa.select(sa.literal(1))
+        .select_from(elements)
+        .where(elements.c.value == value, elements.c.type.notin_(["object", "array"]))
+    )
+
+
+@contextmanager
+def statement_timeout(conn: Connection, milliseconds: int) -> Iterator[None]:
+    """Abort the statements run inside the block after `milliseconds` (per transaction)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.select(sa.func.set_config("statement_timeout", str(milliseconds), True)))
+        yield
+        return
+    raw = conn.connection.driver_connection
+    deadline = time.monotonic() + milliseconds / 1000
+    handler: Callable[[], int] = lambda: int(time.monotonic() > deadline)  # noqa: E731
+    raw.set_progress_handler(handler, 20000)  # type: ignore[union-attr]
+    try:
+        yield
+    finally:
+        raw.set_progress_handler(None, 0)  # type: ignore[union-attr]
+
+
+def is_timeout(exc: BaseException) -> bool:
+    """Whether a DBAPI error is the statement timeout (or SQLite's interrupt)."""
+    text = str(exc).lower()
+    return "statement timeout" in text or "interrupted" in text or "querycanceled" in text

@@ -1,0 +1,38 @@
+"""The mirror's errors: a bad query (`QueryError`) and a missing record (`NotFoundError`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class QueryError(ValueError):
+    """A query the mirror refuses, naming the problem and the valid choices.
+
+    `problem` is a short code (`unknown_entity`, `unknown_field`, `unknown_operator`,
+    `invalid_value`, `invalid_query`, `invalid_sort`, `invalid_fields`, `invalid_cursor`,
+    `invalid_limit`, `query_timeout`); `choices` lists what would have been accepted.
+    """
+
+    def __init__(self, message: str, problem: str, choices: Iterable[str] = ()) -> None:
+        self.message = message
+        self.problem = problem
+        self.choices = list(choices)
+        text = message
+        if self.choices:
+            shown = ", ".join(self.choices[:60])
+            more = f" (and {len(self.choices) - 60} more)" if len(self.choices) > 60 else ""
+            text = f"{message} Valid choices: {shown}{more}."
+        super().__init__(text)
+
+
+class NotFoundError(KeyError):
+    """No record with this id in this entity."""
+
+    def __init__(self, entity: str, record_id: object) -> None:
+        self.entity = entity
+        self.id = record_id
+        self.message = f"No {entity!r} record with id {record_id!r} in the mirror."
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message

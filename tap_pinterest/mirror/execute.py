@@ -1,0 +1,206 @@
+"""One request of the agent-connector API: ``{entity, action, params}`` to a JSON answer.
+
+The HTTP endpoint (``server.py``) and the command line (``cli.py``) both go through
+:class:`Executor`, so they validate the same way and answer the same JSON:
+
+- ``search`` and ``stats`` read the mirror;
+- ``get`` reads the mirror, or the Pinterest API when a live client is configured and
+  the API has a get endpoint for the entity;
+- ``list`` calls the Pinterest API (one page) through the live client, when configured.
+
+The live client is passed in as callables; this module imports nothing from the tap.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from dataclasses import dataclass
+
+from tap_pinterest.mirror import NotFoundError, QueryError
+from tap_pinterest.mirror.api import MAX_LIMIT
+
+if t.TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from tap_pinterest.mirror import Mirror
+
+ACTIONS = ("search", "get", "list", "stats")
+SEARCH_PARAMS = ("query", "limit", "cursor", "fields")
+DEFAULT_LIMIT = MAX_LIMIT
+
+#: ``(entity, params) -> {"data", "meta"}``: one page from the API. It validates the
+#: entity and the params itself, raising :class:`RequestError` (``None``: no entity given).
+Lister = t.Callable[[str | None, dict[str, t.Any]], dict[str, t.Any]]
+#: ``(entity, id) -> record``: one record from the API.
+Getter = t.Callable[[str, str], dict[str, t.Any]]
+
+
+class RequestError(Exception):
+    """A request the executor refuses: a problem name, a message, the valid choices."""
+
+    status: int = 400
+
+    def __init__(
+        self,
+        problem: str,
+        message: str,
+        choices: Iterable[str] = (),
+        *,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.problem = problem
+        self.message = message
+        self.choices = list(choices)
+        if status is not None:
+            self.status = status
+
+    def body(self) -> dict[str, t.Any]:
+        """The JSON error answer."""
+        return {
+            "error": {"problem": self.problem, "message": self.message, "choices": self.choices}
+        }
+
+
+class UpstreamError(RequestError):
+    """The Pinterest API failed; the message is the tap's one-line error (no secrets)."""
+
+    status = 502
+
+    def __init__(self, message: str) -> None:
+        super().__init__("upstream_error", message)
+
+
+def one_of(what: str, value: object, choices: Iterable[str]) -> str:
+    """``Unknown entity 'x'. Valid choices: a, b.`` (the mirror's QueryError wording)."""
+    names = list(choices)
+    listed = ", ".join(names) if names else "none"
+    return f"Unknown {what} {value!r}. Valid choices: {listed}."
+
+
+def from_mirror_error(error: QueryError | NotFoundError) -> RequestError:
+    """The mirror's own error as a request error (400 for a query, 404 for an id).
+
+    The message is the error's text, which names the problem and lists the choices.
+    """
+    message = str(error)
+    if isinstance(error, NotFoundError):
+        return RequestError("not_found", message, status=404)
+    return RequestError(error.problem, message, error.choices)
+
+
+def id_param(entity: str) -> str:
+    """The connector's name of an entity's id parameter: ``boards`` -> ``board_id``."""
+    return f"{entity.removesuffix('s')}_id"
+
+
+@dataclass
+class Executor:
+    """Runs actions against a mirror and, when given, the live API."""
+
+    mirror: Mirror
+    lister: Lister | None = None
+    getter: Getter | None = None
+    #: Entities whose ``get`` goes to the API (when ``getter`` is set).
+    live_get_entities: frozenset[str] = frozenset()
+
+    def execute(self, request: object) -> dict[str, t.Any]:
+        """Validate ``{"entity", "action", "params"}`` and run it."""
+        if not isinstance(request, dict):
+            raise RequestError(
+                "invalid_request", 'the body must be a JSON object {"entity", "action", "params"}'
+            )
+        if unknown := sorted(set(request) - {"entity", "action", "params"}):
+            fields = ("entity", "action", "params")
+            raise RequestError("unknown_field", one_of("field", unknown[0], fields), fields)
+        action = request.get("action")
+        if action not in ACTIONS:
+            problem = "missing_action" if action is None else "unknown_action"
+            raise RequestError(problem, one_of("action", action, ACTIONS), ACTIONS)
+        params = request.get("params")
+        if params is None:
+            params = {}
+        if not isinstance(params, dict):
+            raise RequestError("invalid_params", "params must be a JSON object")
+        entity = request.get("entity")
+        if entity is not None and not isinstance(entity, str):
+            raise RequestError("invalid_entity", "entity must be a string")
+        try:
+            return self._run(action, entity, params)
+        except (QueryError, NotFoundError) as error:
+            raise from_mirror_error(error) from None
+
+    def _run(self, action: str, entity: str | None, params: dict[str, t.Any]) -> dict[str, t.Any]:
+        if action == "stats":
+            return self._stats(entity, params)
+        if action == "list":
+            return self._list(entity, params)
+        if action == "get":
+            return self._get(entity, params)
+        return self._search(entity, params)
+
+    # ---- mirror actions ------------------------------------------------------------------
+    # The mirror validates the entity, the query, the cursor and the fields itself
+    # (QueryError names the problem and the choices); only what it cannot see is checked here.
+
+    def _named(self, entity: str | None) -> str:
+        if entity is None:
+            choices = self.mirror.entities()
+            raise RequestError("missing_entity", one_of("entity", None, choices), choices)
+        return entity
+
+    def _search(self, entity: str | None, params: dict[str, t.Any]) -> dict[str, t.Any]:
+        name = self._named(entity)
+        _only(params, SEARCH_PARAMS)
+        return self.mirror.search(
+            name,
+            query=params.get("query"),
+            limit=clamp_limit(params.get("limit", DEFAULT_LIMIT)),
+            cursor=params.get("cursor"),
+            fields=params.get("fields"),
+        )
+
+    def _get(self, entity: str | None, params: dict[str, t.Any]) -> dict[str, t.Any]:
+        name = self._named(entity)
+        keys = ("id", id_param(name))
+        _only(params, keys)
+        given = [params[key] for key in keys if params.get(key) is not None]
+        if not given or given[0] == "":
+            raise RequestError("missing_param", f"get {name} needs params.{keys[1]} (or params.id)")
+        if self.getter is not None and name in self.live_get_entities:
+            if not isinstance(given[0], str | int) or isinstance(given[0], bool):
+                raise RequestError("invalid_param", f"params.{keys[1]} must be a string")
+            return self.getter(name, str(given[0]))
+        return self.mirror.get(name, given[0])
+
+    def _stats(self, entity: str | None, params: dict[str, t.Any]) -> dict[str, t.Any]:
+        _only(params, ())
+        stats = self.mirror.stats()
+        if entity is None:
+            return stats
+        if entity not in stats:
+            raise RequestError("unknown_entity", one_of("entity", entity, stats), list(stats))
+        return {entity: stats[entity]}
+
+    # ---- live actions --------------------------------------------------------------------
+
+    def _list(self, entity: str | None, params: dict[str, t.Any]) -> dict[str, t.Any]:
+        if self.lister is None:
+            raise RequestError(
+                "live_not_configured",
+                "list calls the Pinterest API: give the tap config (--config TAP_CONFIG.json)",
+            )
+        return self.lister(entity, params)
+
+
+def _only(params: dict[str, t.Any], allowed: Iterable[str]) -> None:
+    names = list(allowed)
+    if unknown := sorted(set(params) - set(names)):
+        raise RequestError("unknown_param", one_of("param", unknown[0], names), names)
+
+
+def clamp_limit(value: t.Any, maximum: int = MAX_LIMIT) -> t.Any:
+    """An integer limit above ``maximum`` becomes ``maximum``; the mirror checks the rest."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return min(value, maximum)
+    return value

@@ -1,0 +1,284 @@
+"""The search language, compiled to SQLAlchemy Core.
+
+A condition is an object with exactly one operator:
+
+- comparison `{"eq"|"neq"|"gt"|"gte"|"lt"|"lte": {"<field>": value}}`,
+  `{"in": {"<field>": [values]}}`;
+- text `{"like": {"<field>": "%pat%"}}`, `{"fuzzy": {"<field>": "red dress"}}`,
+  `{"keyword": {"<field>": "red dress"}}` (all case-insensitive);
+- arrays `{"contains": {"<array field>": value}}`,
+  `{"any": {"<array of objects>": <condition on the element's fields>}}`;
+- boolean `{"and": [c, ...]}`, `{"or": [c, ...]}`, `{"not": c}`.
+
+Several fields under one comparison are AND-ed. Field names are checked against the
+stream's schema before any SQL is built; values are always bound parameters.
+
+Text: `like` is a case-insensitive LIKE (`%` and `_` wildcards). `fuzzy` and `keyword`
+split the value into words (letters and digits); on the indexed text fields (title,
+description, name, note) they match whole words (FTS5 on SQLite, pg_trgm-backed regexes on
+PostgreSQL): fuzzy = every word, in order; keyword = any word. On other string fields they
+match substrings. `neq` keeps NULLs; `not` treats an unknown (NULL) result as false.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from tap_pinterest.mirror import dialects
+from tap_pinterest.mirror.errors import QueryError
+from tap_pinterest.mirror.schema import SCALAR_KINDS, FieldInfo, field_map
+from tap_pinterest.mirror.store import StreamInfo, json_value
+
+COMPARISONS = ("eq", "neq", "gt", "gte", "lt", "lte", "in")
+TEXT = ("like", "fuzzy", "keyword")
+ARRAY = ("contains", "any")
+BOOLEAN = ("and", "or", "not")
+OPERATORS = (*COMPARISONS, *TEXT, *ARRAY, *BOOLEAN)
+MAX_DEPTH = 32
+MAX_LIST = 1000
+_WORD = re.compile(r"[^\W_]+")
+
+
+@dataclass
+class Scope:
+    """Where field paths resolve: the record itself, or an array element inside `any`."""
+
+    fields: dict[str, FieldInfo]
+    value_of: Callable[[FieldInfo], sa.ColumnElement[Any]]
+    doc: sa.ColumnElement[Any]
+    info: StreamInfo | None = None  # set at the record level: promoted columns, text index
+
+
+def typed(element: Any, kind: str) -> sa.ColumnElement[Any]:
+    return json_value(element, kind)
+
+
+def record_scope(info: StreamInfo) -> Scope:
+    table = info.table
+
+    def value_of(f: FieldInfo) -> sa.ColumnElement[Any]:
+        if len(f.path) == 1:
+            if f.path[0] == info.pk_field:
+                return table.c._pk
+            if f.path[0] in info.columns:
+                return table.c[f"f_{f.path[0]}"]
+        return typed(table.c._record[f.path], f.kind)
+
+    return Scope(info.fields, value_of, table.c._record, info)
+
+
+class Compiler:
+    """Turns one entity's filter and sort into SQL expressions, or raises QueryError."""
+
+    def __init__(self, info: StreamInfo, dialect: str) -> None:
+        self.info = info
+        self.dialect = dialect
+        self.root = record_scope(info)
+
+    # fields
+
+    def resolve(self, scope: Scope, name: object, *, context: str) -> FieldInfo:
+        if isinstance(name, list | tuple) and all(isinstance(k, str) for k in name):
+            name = ".".join(name)
+        if not isinstance(name, str) or name not in scope.fields:
+            raise QueryError(
+                f"Unknown field {name!r} in {context} for entity {self.info.name!r}.",
+                "unknown_field",
+                sorted(scope.fields),
+            )
+        return scope.fields[name]
+
+    # conditions
+
+    def condition(self, cond: object, scope: Scope | None = None, depth: int = 0) -> Any:
+        scope = scope or self.root
+        if depth > MAX_DEPTH:
+            raise QueryError(f"Filter nested deeper than {MAX_DEPTH} levels.", "invalid_query")
+        if not isinstance(cond, dict) or len(cond) != 1:
+            raise QueryError(
+                f"A condition must be an object with exactly one operator, got {cond!r}.",
+                "invalid_query",
+                OPERATORS,
+            )
+        ((op, arg),) = cond.items()
+        if op in ("and", "or"):
+            if not isinstance(arg, list) or not arg:
+                raise QueryError(f"{op!r} takes a non-empty list of conditions.", "invalid_value")
+            parts = [self.condition(c, scope, depth + 1) for c in arg]
+            return sa.and_(*parts) if op == "and" else sa.or_(*parts)
+        if op == "not":
+            # NULL (unknown) counts as false, so `not` is the exact complement
+            inner = self.condition(arg, scope, depth + 1)
+            return sa.not_(sa.func.coalesce(inner, sa.false()))
+        if op not in OPERATORS:
+            raise QueryError(f"Unknown operator {op!r}.", "unknown_operator", OPERATORS)
+        if not isinstance(arg, dict) or not arg:
+            raise QueryError(
+                f"{op!r} takes an object of field -> value, got {arg!r}.", "invalid_value"
+            )
+        parts = []
+        for name, value in arg.items():
+            f = self.resolve(scope, name, context=f"{op!r}")
+            if op == "any":
+                parts.append(self._any(scope, f, value, depth))
+            elif op == "contains":
+                parts.append(self._contains(scope, f, value))
+            elif op in TEXT:
+                parts.append(self._text(scope, op, f, value))
+            else:
+                parts.append(self._compare(scope, op, f, value))
+        return parts[0] if len(parts) == 1 else sa.and_(*parts)
+
+    def _compare(self, scope: Scope, op: str, f: FieldInfo, value: Any) -> Any:
+        if f.kind not in SCALAR_KINDS and not (op in ("eq", "neq") and value is None):
+            raise QueryError(
+                f"Field {f.dotted!r} is {f.kind}; {op!r} compares scalar fields only "
+                "(use contains/any for arrays, a nested path for objects).",
+                "invalid_value",
+                [n for n, x in scope.fields.items() if x.kind in SCALAR_KINDS],
+            )
+        column = scope.value_of(f)
+        if op == "in":
+            if not isinstance(value, list) or not value or len(value) > MAX_LIST:
+                raise QueryError(
+                    f"'in' on {f.dotted!r} takes a list of 1 to {MAX_LIST} values, got {value!r}.",
+                    "invalid_value",
+                )
+            for v in value:
+                check_value(f, v, "in")
+            return column.in_(value)
+        if op in ("eq", "neq") and value is None:
+            return column.is_(None) if op == "eq" else column.is_not(None)
+        check_value(f, value, op)
+        if op in ("gt", "gte", "lt", "lte") and f.kind == "boolean":
+            raise QueryError(
+                f"{op!r} does not apply to boolean field {f.dotted!r}.",
+                "invalid_value",
+                ["eq", "neq", "in"],
+            )
+        return {
+            "eq": column.__eq__,
+            "neq": lambda v: sa.or_(column != v, column.is_(None)),
+            "gt": column.__gt__,
+            "gte": column.__ge__,
+            "lt": column.__lt__,
+            "lte": column.__le__,
+        }[op](value)
+
+    def _text(self, scope: Scope, op: str, f: FieldInfo, value: Any) -> Any:
+        if f.kind != "string":
+            raise QueryError(
+                f"{op!r} searches string fields; {f.dotted!r} is {f.kind}.",
+                "invalid_value",
+                [n for n, x in scope.fields.items() if x.kind == "string"],
+            )
+        if not isinstance(value, str) or not value.strip():
+            raise QueryError(f"{op!r} on {f.dotted!r} takes a non-empty string.", "invalid_value")
+        info = scope.info
+        indexed = info is not None and len(f.path) == 1 and f.path[0] in info.text_fields
+        column = scope.value_of(f)
+        if op == "like":
+            return column.ilike(value)
+        words = list(dict.fromkeys(w.lower() for w in _WORD.findall(value)))
+        if not words:
+            raise QueryError(f"{op!r} found no words in {value!r}.", "invalid_value")
+        if indexed and info is not None:
+            return dialects.word_match(
+                self.dialect, info.table, f.path[0], words, ordered=op == "fuzzy"
+            )
+        if op == "fuzzy":
+            return column.ilike("%" + "%".join(words) + "%")
+        return sa.or_(*(column.ilike(f"%{w}%") for w in words))
+
+    def _contains(self, scope: Scope, f: FieldInfo, value: Any) -> Any:
+        if f.kind != "array" or f.item_kind not in SCALAR_KINDS:
+            raise QueryError(
+                f"'contains' needs an array of scalars; {f.dotted!r} is {f.kind}.",
+                "invalid_value",
+                [
+                    n
+                    for n, x in scope.fields.items()
+                    if x.kind == "array" and x.item_kind in SCALAR_KINDS
+                ],
+            )
+        item = FieldInfo(f.path, f.item_kind or "any")
+        check_value(item, value, "contains")
+        return dialects.array_contains(self.dialect, scope.doc, f.path, value)
+
+    def _any(self, scope: Scope, f: FieldInfo, value: Any, depth: int) -> Any:
+        if f.kind != "array" or f.item_kind != "object" or not f.item_schema:
+            raise QueryError(
+                f"'any' needs an array of objects; {f.dotted!r} is {f.kind}.",
+                "invalid_value",
+                [
+                    n
+                    for n, x in scope.fields.items()
+                    if x.kind == "array" and x.item_kind == "object"
+                ],
+            )
+        elements = dialects.array_elements(self.dialect, scope.doc, f.path)
+        element_doc = elements.c.value
+        inner = Scope(
+            field_map(f.item_schema),
+            lambda g: typed(element_doc[g.path], g.kind),
+            element_doc,
+        )
+        where = self.condition(value, inner, depth + 1)
+        return sa.exists(sa.select(sa.literal(1)).select_from(elements).where(where))
+
+    # sort
+
+    def sort(self, sort: object) -> list[tuple[FieldInfo, bool]]:
+        """`[{"field": "asc"|"desc"}, ...]` -> [(field, descending)]."""
+        if sort is None:
+            return []
+        if not isinstance(sort, list) or len(sort) > 8:
+            raise QueryError(
+                f'sort must be a list (at most 8) of {{"<field>": "asc"|"desc"}}, got {sort!r}.',
+                "invalid_sort",
+            )
+        out: list[tuple[FieldInfo, bool]] = []
+        sortable = [n for n, x in self.info.fields.items() if x.kind in SCALAR_KINDS]
+        for item in sort:
+            if not isinstance(item, dict) or len(item) != 1:
+                raise QueryError(
+                    f'Each sort item is one {{"<field>": "asc"|"desc"}}, got {item!r}.',
+                    "invalid_sort",
+                )
+            ((name, direction),) = item.items()
+            f = self.resolve(self.root, name, context="sort")
+            if f.kind not in SCALAR_KINDS:
+                raise QueryError(
+                    f"Cannot sort on {f.kind} field {name!r}.", "invalid_sort", sortable
+                )
+            if direction not in ("asc", "desc"):
+                raise QueryError(
+                    f"Sort direction for {name!r} must be 'asc' or 'desc', got {direction!r}.",
+                    "invalid_sort",
+                    ["asc", "desc"],
+                )
+            if f.path[0] != self.info.pk_field and all(f is not g for g, _ in out):
+                out.append((f, direction == "desc"))
+        return out
+
+
+def check_value(f: FieldInfo, value: Any, op: str) -> None:
+    """Raise unless `value` has the JSON type of field `f`."""
+    ok = {
+        "string": isinstance(value, str),
+        "integer": isinstance(value, int) and not isinstance(value, bool),
+        "number": isinstance(value, int | float) and not isinstance(value, bool),
+        "boolean": isinstance(value, bool),
+    }.get(f.kind, isinstance(value, str | int | float | bool))
+    if not ok:
+        raise QueryError(
+            f"{op!r} on {f.dotted!r} expects a {f.kind} value, got {type(value).__name__} "
+            f"{value!r}.",
+            "invalid_value",
+            [f.kind],
+        )

@@ -1,0 +1,269 @@
+"""The agent-connector HTTP endpoint: ``POST /execute`` and ``GET /health``.
+
+``POST /execute`` takes ``{"entity", "action", "params"}`` (JSON, at most 1 MiB) and
+answers the JSON of :class:`~tap_pinterest.mirror.execute.Executor`, or
+``{"error": {"problem", "message", "choices"}}`` with 400 (bad request or query),
+401 (token), 404 (no such record or path), 405 (method), 413 (too big), 415 (not
+JSON), 502 (the Pinterest API failed) or 500 (a bug: logged, never shown).
+
+It binds 127.0.0.1 by default. Any other address needs a bearer token; with a token,
+every request needs ``Authorization: Bearer <token>``, compared in constant time.
+Neither the token nor any header is ever logged or echoed.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import json
+import logging
+import signal
+import socket
+import threading
+import time
+import typing as t
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+from tap_pinterest.mirror.execute import RequestError
+
+if t.TYPE_CHECKING:
+    from collections.abc import Iterable
+    from types import FrameType
+
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+    from tap_pinterest.mirror.execute import Executor
+
+logger = logging.getLogger("tap_pinterest.mirror.server")
+
+MAX_BODY_BYTES = 1024 * 1024
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8788
+#: The methods each path answers.
+ROUTES: dict[str, tuple[str, ...]] = {"/execute": ("POST",), "/health": ("GET", "HEAD")}
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and ``localhost``; any other name or address is not."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_bind(host: str, *, has_token: bool) -> None:
+    """Refuse to serve beyond loopback without a token (raises ValueError)."""
+    if not has_token and not is_loopback(host):
+        msg = (
+            f"binding {host} exposes the mirror beyond this machine: set a bearer token "
+            "(--token or PINTEREST_MIRROR_TOKEN), or bind 127.0.0.1"
+        )
+        raise ValueError(msg)
+
+
+def _json(body: object, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    text = json.dumps(body, ensure_ascii=False, default=str)
+    return Response(text, status=status, headers=headers, mimetype="application/json")
+
+
+def _error(error: RequestError, headers: dict[str, str] | None = None) -> Response:
+    return _json(error.body(), error.status, headers)
+
+
+class MirrorApp:
+    """The WSGI application."""
+
+    def __init__(
+        self, executor: Executor, *, token: str | None = None, max_body: int = MAX_BODY_BYTES
+    ) -> None:
+        self.executor = executor
+        self._token = token.encode() if token else None
+        self.max_body = max_body
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        request = Request(environ)
+        started = time.perf_counter()
+        response = self.respond(request)
+        logger.info(
+            "%s %s %d %.1fms",
+            request.method,
+            request.path,
+            response.status_code,
+            (time.perf_counter() - started) * 1000,
+        )
+        return response(environ, start_response)
+
+    def respond(self, request: Request) -> Response:
+        """The response to one request; never raises, never shows a traceback."""
+        try:
+            return self._respond(request)
+        except RequestError as error:
+            return _error(error)
+        except Exception:  # the boundary: logged, answered with a generic 500
+            logger.exception("internal error answering %s %s", request.method, request.path)
+            return _error(
+                RequestError("internal_error", "internal error (see the server log)", status=500)
+            )
+
+    @property
+    def has_token(self) -> bool:
+        """True when every request must carry the bearer token."""
+        return self._token is not None
+
+    def authorized(self, request: Request) -> bool:
+        """True without a token; else the request's bearer token must match it."""
+        if self._token is None:
+            return True
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer":
+            return False
+        return hmac.compare_digest(given.strip().encode(), self._token)
+
+    def _respond(self, request: Request) -> Response:
+        if not self.authorized(request):
+            error = RequestError(
+                "unauthorized",
+                "missing or wrong bearer token (Authorization: Bearer <token>)",
+                status=401,
+            )
+            return _error(error, {"WWW-Authenticate": 'Bearer realm="pinterest-mirror"'})
+        methods = ROUTES.get(request.path)
+        if methods is None:
+            raise RequestError(
+                "unknown_path", f"no such path {request.path!r}", list(ROUTES), status=404
+            )
+        if request.method not in methods:
+            message = f"{request.path} accepts {', '.join(methods)}, not {request.method}"
+            error = RequestError("method_not_allowed", message, methods, status=405)
+            return _error(error, {"Allow": ", ".join(methods)})
+        if request.path == "/health":
+            return _json({"status": "ok"})
+        return _json(self.executor.execute(self._body(request)))
+
+    def _body(self, request: Request) -> object:
+        if request.content_length is not None and request.content_length > self.max_body:
+            raise self._too_large()
+        if request.mimetype != "application/json":
+            given = request.mimetype or "none"
+            message = f"the body must be JSON (Content-Type: application/json), not {given}"
+            raise RequestError("unsupported_media_type", message, ["application/json"], status=415)
+        raw = self._read(request)
+        try:
+            return json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as error:
+            raise RequestError("invalid_json", f"the body is not valid JSON: {error}") from None
+
+    def _read(self, request: Request) -> bytes:
+        """The body, at most ``max_body`` bytes (also when sent chunked, without a length)."""
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := request.stream.read(min(65536, self.max_body + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > self.max_body:
+                raise self._too_large()
+        return b"".join(chunks)
+
+    def _too_large(self) -> RequestError:
+        message = f"the body is larger than {self.max_body} bytes"
+        return RequestError("payload_too_large", message, status=413)
+
+
+class _Handler(WSGIRequestHandler):
+    """HTTP/1.1; no werkzeug access log (MirrorApp logs method, path, status, time)."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return
+
+
+class MirrorServer:
+    """A threaded server for a :class:`MirrorApp`, in a background thread.
+
+    >>> with MirrorServer(app, port=0) as server:
+    ...     requests.post(f"{server.url}/execute", json={...})
+    """
+
+    def __init__(self, app: MirrorApp, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
+        check_bind(host, has_token=app.has_token)
+        self.app = app
+        self.host = host
+        self.port = port
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> MirrorServer:
+        """Bind and serve in a daemon thread; raises OSError if the address is taken."""
+        if self._server is not None:
+            return self
+        # Bind here: werkzeug's own bind prints to stderr and exits on failure.
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host.strip("[]"), self.port))
+            sock.listen(128)
+            self.port = sock.getsockname()[1]
+            self._server = make_server(
+                self.host,
+                self.port,
+                self.app,
+                threaded=True,
+                request_handler=_Handler,
+                fd=sock.fileno(),
+            )
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name=f"pinterest-mirror:{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop accepting, finish, close the socket."""
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+
+    @property
+    def url(self) -> str:
+        """e.g. http://127.0.0.1:8788."""
+        host = f"[{self.host}]" if ":" in self.host and not self.host.startswith("[") else self.host
+        return f"http://{host}:{self.port}"
+
+    def __enter__(self) -> MirrorServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def serve_until_signalled(self) -> None:
+        """Serve until SIGINT or SIGTERM, then shut down cleanly."""
+        stop = threading.Event()
+
+        def on_signal(signum: int, _frame: FrameType | None) -> None:
+            logger.info("received %s, shutting down", signal.Signals(signum).name)
+            stop.set()
+
+        self.start()
+        previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            logger.info("serving POST %s/execute", self.url)
+            while not stop.wait(0.5):
+                pass
+        finally:
+            self.stop()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            logger.info("stopped")

@@ -1,0 +1,317 @@
+"""The mirror's storage: one table per stream plus a catalog table, SQLite or PostgreSQL.
+
+Layout of a stream table `mirror_<stream>`:
+
+- `_rowid` integer primary key (the FTS5 content rowid on SQLite);
+- `_pk` text, unique: the key (a single key as text, a composite key as a JSON array);
+- `_version` the Singer table version of the last write (ACTIVATE_VERSION deletes older);
+- `_record` the whole record (JSON on SQLite, JSONB on PostgreSQL);
+- `f_<field>` a typed copy of every top-level scalar field, indexed as (`f_<field>`, `_pk`)
+  for ids, times and statuses; the text fields get a trigram index.
+
+`mirror_streams` holds, per stream, the merged schema, key properties, promoted columns,
+a generation counter bumped on every layout change, and when it was last loaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from tap_pinterest.mirror import dialects
+from tap_pinterest.mirror.schema import (
+    FieldInfo,
+    field_map,
+    is_indexed,
+    merge_schemas,
+    pk_field,
+    promoted_columns,
+    text_fields,
+)
+
+CATALOG = "mirror_streams"
+_SQL_TYPES: dict[str, Any] = {
+    "string": sa.Text,
+    "integer": sa.BigInteger,
+    "number": sa.Float,
+    "boolean": sa.Boolean,
+}
+
+
+def catalog_table(metadata: sa.MetaData) -> sa.Table:
+    return sa.Table(
+        CATALOG,
+        metadata,
+        sa.Column("stream", sa.Text, primary_key=True),
+        sa.Column("table_name", sa.Text, nullable=False),
+        sa.Column("key_properties", sa.Text, nullable=False),
+        sa.Column("json_schema", sa.Text, nullable=False),
+        sa.Column("columns", sa.Text, nullable=False),
+        sa.Column("generation", sa.Integer, nullable=False),
+        sa.Column("last_loaded_at", sa.Text),
+    )
+
+
+def table_name_for(stream: str) -> str:
+    """`mirror_<stream>`, made safe as an identifier (a hash suffix keeps it unique)."""
+    safe = re.sub(r"[^a-z0-9_]", "_", stream.lower())[:40]
+    if safe != stream:
+        safe = f"{safe}_{hashlib.sha1(stream.encode()).hexdigest()[:8]}"  # noqa: S324
+    return f"mirror_{safe}"
+
+
+def stream_table(name: str, columns: dict[str, str], metadata: sa.MetaData) -> sa.Table:
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("_rowid", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+        sa.Column("_pk", sa.Text, nullable=False, unique=True),
+        sa.Column("_version", sa.BigInteger),
+        sa.Column("_record", dialects.JSON, nullable=False),
+        *(sa.Column(f"f_{col}", _SQL_TYPES[kind]) for col, kind in columns.items()),
+    )
+
+
+@dataclass
+class StreamInfo:
+    """A stream as stored: its table, fields and key."""
+
+    name: str
+    table: sa.Table
+    key_properties: list[str]
+    schema: dict[str, Any]
+    columns: dict[str, str]
+    generation: int
+    last_loaded_at: str | None
+    fields: dict[str, FieldInfo] = field(init=False)
+    pk_field: str | None = field(init=False)
+    text_fields: list[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.fields = field_map(self.schema)
+        self.pk_field = pk_field(self.schema, self.key_properties)
+        self.text_fields = text_fields(self.columns)
+
+    def pk_of(self, record: dict[str, Any]) -> str:
+        """The `_pk` text of a record."""
+        if len(self.key_properties) == 1:
+            return str(record[self.key_properties[0]])
+        return dialects.dumps([record.get(k) for k in self.key_properties])
+
+
+class Store:
+    """Reads and writes the mirror's tables through one engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+        self.catalog = catalog_table(sa.MetaData())
+        self._infos: dict[str, StreamInfo] = {}
+        self._statements: dict[str, tuple[int, Any]] = {}
+
+    # reading the catalog
+
+    def has_catalog(self) -> bool:
+        return sa.inspect(self.engine).has_table(CATALOG)
+
+    def catalog_rows(self, conn: Connection) -> list[Any]:
+        return list(conn.execute(sa.select(self.catalog).order_by(self.catalog.c.stream)))
+
+    def info(self, conn: Connection, stream: str) -> StreamInfo | None:
+        """The stream's current layout (cached until its generation changes)."""
+        row = conn.execute(sa.select(self.catalog).where(self.catalog.c.stream == stream)).first()
+        if row is None:
+            return None
+        cached = self._infos.get(stream)
+        if cached is not None and cached.generation == row.generation:
+            cached.last_loaded_at = row.last_loaded_at
+            return cached
+        columns = json.loads(row.columns)
+        info = StreamInfo(
+            name=stream,
+            table=stream_table(row.table_name, columns, sa.MetaData()),
+            key_properties=json.loads(row.key_properties),
+            schema=json.loads(row.json_schema),
+            columns=columns,
+            generation=row.generation,
+            last_loaded_at=row.last_loaded_at,
+        )
+        self._infos[stream] = info
+        return info
+
+    # writing
+
+    def ensure_stream(
+        self, stream: str, schema: dict[str, Any], key_properties: list[str]
+    ) -> StreamInfo:
+        """Create the stream's table, or evolve it to a schema that gained fields."""
+        if not key_properties:
+            msg = f"Stream {stream!r} has no key_properties: the mirror upserts on the key."
+            raise ValueError(msg)
+        with self.engine.begin() as conn:
+            self.catalog.create(conn, checkfirst=True)
+            current = self.info(conn, stream)
+            if current is None:
+                return self._create(conn, stream, schema, key_properties)
+            if current.key_properties != list(key_properties):
+                msg = (
+                    f"Stream {stream!r} changed its key from {current.key_properties} to "
+                    f"{list(key_properties)}; drop the mirror's table {current.table.name} first."
+                )
+                raise ValueError(msg)
+            return self._evolve(conn, current, merge_schemas(current.schema, schema))
+
+    def _create(
+        self, conn: Connection, stream: str, schema: dict[str, Any], keys: list[str]
+    ) -> StreamInfo:
+        columns = promoted_columns(schema, keys)
+        name = table_name_for(stream)
+        table = stream_table(name, columns, sa.MetaData())
+        table.create(conn)
+        for col in columns:
+            self._index(conn, table, col, keys)
+        dialects.create_text_index(conn, name, text_fields(columns))
+        conn.execute(
+            sa.insert(self.catalog).values(
+                stream=stream,
+                table_name=name,
+                key_properties=json.dumps(keys),
+                json_schema=json.dumps(schema),
+                columns=json.dumps(columns),
+                generation=1,
+            )
+        )
+        info = self.info(conn, stream)
+        if info is None:  # pragma: no cover - just inserted
+            raise RuntimeError(stream)
+        return info
+
+    def _evolve(self, conn: Connection, info: StreamInfo, schema: dict[str, Any]) -> StreamInfo:
+        if schema == info.schema:
+            return info
+        columns = dict(info.columns)
+        added = {
+            col: kind
+            for col, kind in promoted_columns(schema, info.key_properties).items()
+            if col not in columns
+        }
+        columns.update(added)
+        table = stream_table(info.table.name, columns, sa.MetaData())
+        prep = conn.dialect.identifier_preparer
+        for col, kind in added.items():
+            column = table.c[f"f_{col}"]
+            type_sql = column.type.compile(dialect=conn.dialect)
+            conn.exec_driver_sql(
+                f"ALTER TABLE {prep.quote(table.name)} ADD COLUMN {prep.quote(column.name)} "
+                f"{type_sql}"
+            )
+            # old rows may already carry the field (additionalProperties): copy it over
+            conn.execute(
+                sa.update(table).values({column: json_value(table.c._record[(col,)], kind)})
+            )
+            self._index(conn, table, col, info.key_properties)
+        if text_fields(columns) != info.text_fields:
+            dialects.create_text_index(conn, table.name, text_fields(columns))
+        conn.execute(
+            sa.update(self.catalog)
+            .where(self.catalog.c.stream == info.name)
+            .values(
+                json_schema=json.dumps(schema),
+                columns=json.dumps(columns),
+                generation=info.generation + 1,
+            )
+        )
+        new = self.info(conn, info.name)
+        if new is None:  # pragma: no cover - just updated
+            raise RuntimeError(info.name)
+        return new
+
+    def _index(self, conn: Connection, table: sa.Table, col: str, keys: list[str]) -> None:
+        if not is_indexed(col, keys):
+            return
+        column = table.c[f"f_{col}"]
+        cols = dialects.sort_index_columns(self.dialect, column, table.c._pk)
+        sa.Index(f"{table.name}__{col}", *cols).create(conn)
+
+    def upsert(self, info: StreamInfo, rows: list[tuple[str, int | None, str | None]]) -> None:
+        """Insert or update `(pk, version, record as JSON text)` rows, unique by pk, in one
+        transaction. A `None` record deletes the row (`_sdc_deleted_at`).
+        """
+        live = [
+            f'{{"k":{dialects.dumps(pk)},"v":{dialects.dumps(version)},"r":{record}}}'
+            for pk, version, record in rows
+            if record is not None
+        ]
+        deleted = [pk for pk, _version, record in rows if record is None]
+        with self.engine.begin() as conn:
+            if live:
+                batch = "[" + ",".join(live) + "]"
+                conn.execute(self._upsert_statement(info), {"batch": batch})
+            for start in range(0, len(deleted), 500):
+                chunk = deleted[start : start + 500]
+                conn.execute(sa.delete(info.table).where(info.table.c._pk.in_(chunk)))
+            self._touch(conn, info)
+
+    def _upsert_statement(self, info: StreamInfo) -> Any:
+        """INSERT ... SELECT from the batch's elements ... ON CONFLICT (_pk) DO UPDATE."""
+        cached = self._statements.get(info.name)
+        if cached is not None and cached[0] == info.generation:
+            return cached[1]
+        table = info.table
+        elements, record = dialects.batch_elements(self.dialect)
+        value = elements.c.value
+        columns = {
+            "_pk": json_value(value[("k",)], "string"),
+            "_version": json_value(value[("v",)], "integer"),
+            "_record": record,
+        }
+        for col, kind in info.columns.items():
+            columns[f"f_{col}"] = json_value(value[("r", col)], kind)
+        select = sa.select(*columns.values()).select_from(elements).where(sa.true())
+        ins = dialects.insert(self.engine, table).from_select(list(columns), select)
+        changed = sa.or_(
+            table.c._version.is_distinct_from(ins.excluded._version),
+            sa.cast(table.c._record, sa.Text) != sa.cast(ins.excluded._record, sa.Text),
+        )
+        stmt = ins.on_conflict_do_update(
+            index_elements=[table.c._pk],
+            set_={name: ins.excluded[name] for name in columns if name != "_pk"},
+            where=changed,
+        )
+        self._statements[info.name] = (info.generation, stmt)
+        return stmt
+
+    def activate_version(self, info: StreamInfo, version: int) -> int:
+        """Delete the rows a full sync of `version` did not write; return how many."""
+        table = info.table
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                sa.delete(table).where(
+                    sa.or_(table.c._version < version, table.c._version.is_(None))
+                )
+            )
+            self._touch(conn, info)
+        return int(result.rowcount or 0)
+
+    def _touch(self, conn: Connection, info: StreamInfo) -> None:
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        conn.execute(
+            sa.update(self.catalog)
+            .where(self.catalog.c.stream == info.name)
+            .values(last_loaded_at=now)
+        )
+
+
+def json_value(element: Any, kind: str) -> sa.ColumnElement[Any]:
+    """A JSON path element as a typed SQL value (64-bit integers, floats, booleans, text)."""
+    text = element.as_string()
+    if kind in _SQL_TYPES and kind != "string":
+        return sa.cast(text, _SQL_TYPES[kind])
+    return text
