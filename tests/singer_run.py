@@ -77,3 +77,22 @@ def run_cli(config: dict[str, Any], tmp_path: Path, *args: str) -> subprocess.Co
         timeout=300,
         check=False,
     )
+
+
+REPO = Path(__file__).resolve().parent.parent
+MELTANO = Path(sys.executable).with_name("meltano")
+
+
+def meltano_run(loader: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """``meltano run tap-pinterest <loader>`` in the repository; fails the test on error."""
+    result = subprocess.run(
+        [str(MELTANO), "run", "tap-pinterest", loader],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    return result

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from conftest import expected_records
+from singer_run import meltano_run
 
 from tap_pinterest.mirror import Mirror
 from tap_pinterest.simulator import Simulator
 
-REPO = Path(__file__).resolve().parents[2]
-MELTANO = Path(sys.executable).with_name("meltano")
 pytestmark = pytest.mark.e2e
 
 
@@ -29,16 +25,7 @@ def test_meltano_run_into_the_mirror_then_search(tmp_path) -> None:
             "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
         }
         for _ in range(2):  # the second run must change nothing
-            result = subprocess.run(
-                [str(MELTANO), "run", "tap-pinterest", "target-pinterest-mirror"],
-                cwd=REPO,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=600,
-                check=False,
-            )
-            assert result.returncode == 0, result.stderr[-4000:]
+            meltano_run("target-pinterest-mirror", env)
         expected = expected_records(sim.dataset)
     mirror = Mirror(url)
     try:

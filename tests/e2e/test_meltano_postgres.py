@@ -10,23 +10,20 @@ from __future__ import annotations
 import datetime as dt
 import os
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from conftest import expected_records
+from singer_run import meltano_run
 
 from tap_pinterest.simulator import Simulator
 
 psycopg = pytest.importorskip("psycopg")
 from psycopg import sql  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[2]
 DSN = os.environ.get("E2E_POSTGRES_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=test")
-MELTANO = Path(sys.executable).with_name("meltano")
 
 pytestmark = pytest.mark.e2e
 
@@ -63,17 +60,7 @@ def pipeline(database, tmp_path_factory) -> Iterator[dict]:
         }
 
         def run() -> subprocess.CompletedProcess:
-            result = subprocess.run(
-                [str(MELTANO), "run", "tap-pinterest", "target-postgres"],
-                cwd=REPO,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=600,
-                check=False,
-            )
-            assert result.returncode == 0, result.stderr[-4000:]
-            return result
+            return meltano_run("target-postgres", env)
 
         try:
             yield {"sim": sim, "schema": schema, "run": run}
