@@ -22,7 +22,7 @@ from singer_sdk.exceptions import (
     FatalAPIError,
     MaxRecordsLimitException,
 )
-from singer_sdk.helpers._typing import TypeConformanceLevel
+from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import JSONPathPaginator, SinglePagePaginator
 
 from tap_pinterest.errors import (
@@ -71,6 +71,14 @@ class RunState:
         return self._ids.get((entity, parent_id))
 
 
+def _tree(stream: PinterestStream) -> list[PinterestStream]:
+    """The stream and all its descendants, parents first."""
+    out = [stream]
+    for child in stream.child_streams:
+        out += _tree(t.cast("PinterestStream", child))
+    return out
+
+
 def _parent_id(context: Context | None) -> str:
     return str((context or {}).get("ad_account_id", ""))
 
@@ -107,6 +115,8 @@ class PinterestStream(RESTStream[str | None]):
     remember_ids: t.ClassVar[bool] = False
     #: Set after a 401 made us refresh the token; a second 401 in a row is fatal.
     _retried_after_401: bool = False
+    #: The table version of this run, once a partition of the stream started syncing.
+    _held_version: int | None = None
 
     @property
     def url_base(self) -> str:
@@ -201,6 +211,44 @@ class PinterestStream(RESTStream[str | None]):
         if level >= logging.ERROR and stopped_at_limit:
             level = logging.INFO
         super().log(message, *args, level=level, **kwargs)
+
+    def _write_activate_version_message(self, full_table_version: int) -> None:
+        """Hold ACTIVATE_VERSION back until the whole stream has synced.
+
+        The SDK sends it as each partition starts. A target applies it by deleting the
+        rows of older versions, so sent then, it deletes every row not re-sent yet, and a
+        sync cut short loses them. ``finalize_state_progress_markers`` sends it instead,
+        once the stream and all its partitions have synced without error.
+        """
+        self._held_version = full_table_version
+
+    def finalize_state_progress_markers(self, state: dict | None = None) -> None:
+        """After a top-level stream synced (children included): send ACTIVATE_VERSION.
+
+        The SDK calls this on a top-level stream only once its sync has returned, so an
+        error anywhere in the stream's tree means no ACTIVATE_VERSION and no deletion.
+        """
+        super().finalize_state_progress_markers(state)
+        if self.parent_stream_type is None and not state:
+            for stream in _tree(self):
+                stream.activate_synced_version()
+
+    def activate_synced_version(self) -> None:
+        """Send this run's ACTIVATE_VERSION, if this stream takes one (after a full sync)."""
+        if not (
+            self.selected
+            and self.emit_activate_version_messages
+            and self.replication_method == "FULL_TABLE"
+            and self.ABORT_AT_RECORD_COUNT is None
+            and not (self.in_sandbox and not self.sandbox_supported)
+        ):
+            return
+        if self._held_version is None:
+            # No partition ran (the parent had no records): the stream now has no
+            # records at all; the target needs the SCHEMA before ACTIVATE_VERSION.
+            self._write_schema_message()
+        version = self._held_version or self._tap.initialized_at // 1000
+        super()._write_activate_version_message(version)
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         """The SDK's paging, except for endpoints the sandbox does not serve."""

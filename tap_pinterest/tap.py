@@ -215,6 +215,14 @@ class TapPinterest(Tap):
             default=300,
             description="Seconds to wait for one HTTP response.",
         ),
+        th.Property(
+            "emit_activate_version_messages",
+            th.BooleanType,
+            default=False,
+            description="Send ACTIVATE_VERSION once a full-table stream has synced in full, "
+            "so the target deletes the records Pinterest no longer returns. Never sent "
+            "after a failed sync, so nothing is deleted then.",
+        ),
     ).to_dict()
     #: The tap's own settings. The SDK appends its built-in ones (stream_maps, ...) to
     #: ``config_jsonschema`` in place when it validates a config; docs use this copy.

@@ -22,6 +22,8 @@ class SyncResult:
     records: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
     states: list[dict[str, Any]] = field(default_factory=list)
+    #: Every message, in the order written.
+    messages: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def final_state(self) -> dict[str, Any]:
@@ -35,6 +37,7 @@ def parse_messages(lines: str) -> SyncResult:
     result = SyncResult()
     for line in lines.splitlines():
         message = json.loads(line)
+        result.messages.append(message)
         if message["type"] == "RECORD":
             result.records[message["stream"]].append(message["record"])
         elif message["type"] == "SCHEMA":
@@ -42,6 +45,17 @@ def parse_messages(lines: str) -> SyncResult:
         elif message["type"] == "STATE":
             result.states.append(message["value"])
     return result
+
+
+def selecting(config: dict[str, Any], streams: list[str]) -> dict[str, Any]:
+    """The tap's catalog with only ``streams`` selected (their parents stay unselected)."""
+    catalog = TapPinterest(config=config).catalog_dict
+    for entry in catalog["streams"]:
+        selected = entry["tap_stream_id"] in streams
+        for metadata in entry["metadata"]:
+            if metadata["breadcrumb"] == []:
+                metadata["metadata"]["selected"] = selected
+    return catalog
 
 
 def run_tap(
@@ -53,12 +67,7 @@ def run_tap(
     """Sync in this process; ``streams`` narrows the selection (parents stay unselected)."""
     tap = TapPinterest(config=config, state=state or {})
     if streams is not None:
-        catalog = tap.catalog_dict
-        for entry in catalog["streams"]:
-            selected = entry["tap_stream_id"] in streams
-            for metadata in entry["metadata"]:
-                if metadata["breadcrumb"] == []:
-                    metadata["metadata"]["selected"] = selected
+        catalog = selecting(config, streams)
         tap = TapPinterest(config=config, state=state or {}, catalog=catalog)
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
