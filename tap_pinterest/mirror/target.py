@@ -3,10 +3,9 @@
 - RECORD: upserted on the SCHEMA's key_properties, in batches (one transaction each);
 - SCHEMA: creates the stream's table, or adds the columns of fields a schema gained;
 - STATE: every sink is drained (committed) before the STATE is written to stdout;
-- ACTIVATE_VERSION: once the input ends, rows older than the activated version (rows a
-  full-table sync no longer returned) are deleted. singer-sdk taps send ACTIVATE_VERSION
-  before a stream's records (once per partition), so deleting at that point would empty
-  the mirror during a sync; the deletion waits for the end of the input instead.
+- ACTIVATE_VERSION: the records before it are committed, then the rows of older versions
+  (rows a full-table sync no longer returned) are deleted. tap-pinterest sends it once a
+  stream has synced in full, so a sync cut short deletes nothing.
 """
 
 from __future__ import annotations
@@ -91,23 +90,21 @@ class MirrorSink(BatchSink):
         self.tally_record_written(len(rows))
 
     def activate_version(self, new_version: int) -> None:
-        self.flush()
-        pending = self._target.pending_versions
-        pending[self.stream_name] = max(new_version, pending.get(self.stream_name, new_version))
-
-    def clean_up(self) -> None:
-        """At the end of the input: apply the stream's pending ACTIVATE_VERSION."""
+        """Commit the records before it, then delete the rows older than `new_version`."""
         self.flush()
         self._target.wait_for_writes()
-        version = self._target.pending_versions.pop(self.stream_name, None)
-        if version is not None:
-            deleted = self._target.store.activate_version(self._info, version)
-            self.logger.info(
-                "ACTIVATE_VERSION %s: deleted %d stale records from %s",
-                version,
-                deleted,
-                self.stream_name,
-            )
+        deleted = self._target.store.activate_version(self._info, new_version)
+        self.logger.info(
+            "ACTIVATE_VERSION %s: deleted %d stale records from %s",
+            new_version,
+            deleted,
+            self.stream_name,
+        )
+
+    def clean_up(self) -> None:
+        """At the end of the input: write what is still buffered."""
+        self.flush()
+        self._target.wait_for_writes()
         super().clean_up()
 
 
@@ -135,7 +132,6 @@ class TargetPinterestMirror(Target):
     ).to_dict()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.pending_versions: dict[str, int] = {}
         self._emitted_state: dict[str, Any] | None = None
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mirror-writer")
         self._pending: deque[Future[None]] = deque()

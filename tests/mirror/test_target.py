@@ -22,6 +22,7 @@ from tests.mirror.conftest import (
     run_target,
     schema_message,
 )
+from tests.singer_run import selecting
 
 BIN = Path(sys.executable).parent
 
@@ -63,35 +64,51 @@ def test_composite_keys(db_url: str) -> None:
         )
 
 
-def _versioned(version: int, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [
-        schema_message("items", ITEMS_SCHEMA, ["id"]),
-        {"type": "ACTIVATE_VERSION", "stream": "items", "version": version},
-        *(record_message("items", r, version) for r in records),
-    ]
+def _versioned(version: int, records: list[dict[str, Any]], *, done: bool = True) -> list:
+    """A full-table sync of `items` as tap-pinterest sends it: the records, then (once the
+    stream synced in full) ACTIVATE_VERSION."""
+    messages = [schema_message("items", ITEMS_SCHEMA, ["id"])]
+    messages += [record_message("items", r, version) for r in records]
+    if done:
+        messages.append({"type": "ACTIVATE_VERSION", "stream": "items", "version": version})
+    return messages
+
+
+def _ids(url: str) -> list[str]:
+    with Mirror(url) as m:
+        return sorted(r["id"] for r in m.search("items")["data"])
 
 
 def test_activate_version_deletes_what_a_full_sync_no_longer_returned(db_url: str) -> None:
     run_target(db_url, _versioned(100, [item(i) for i in range(10)]))
     run_target(db_url, _versioned(200, [item(i) for i in range(0, 10, 2)]))
+    assert _ids(db_url) == [f"item{i:03d}" for i in range(0, 10, 2)]
     with Mirror(db_url) as m:
-        assert sorted(r["id"] for r in m.search("items")["data"]) == [
-            f"item{i:03d}" for i in range(0, 10, 2)
-        ]
         assert m.search("items", {"filter": {"keyword": {"title": "7"}}})["data"] == []
 
 
-def test_activate_version_waits_for_the_end_of_the_input(db_url: str) -> None:
-    """singer-sdk taps send ACTIVATE_VERSION before the records (once per partition)."""
-    run_target(db_url, _versioned(100, [item(i) for i in range(4)]))
-    second = _versioned(200, [item(0), item(1)])
-    second += [{"type": "ACTIVATE_VERSION", "stream": "items", "version": 200},
-               record_message("items", item(2), 200)]  # fmt: skip
-    run_target(db_url, second)
+def test_a_sync_cut_short_deletes_nothing(db_url: str) -> None:
+    """The tap died before ACTIVATE_VERSION: the records it sent are loaded, none lost."""
+    run_target(db_url, _versioned(100, [item(i) for i in range(10)]))
+    run_target(db_url, _versioned(200, [item(1, title="Renamed")], done=False))
+    assert _ids(db_url) == [f"item{i:03d}" for i in range(10)]
     with Mirror(db_url) as m:
-        assert sorted(r["id"] for r in m.search("items")["data"]) == [
-            "item000", "item001", "item002"
-        ]  # fmt: skip
+        assert m.get("items", "item001")["title"] == "Renamed"
+
+
+def test_activate_version_with_no_records_empties_the_stream(db_url: str) -> None:
+    run_target(db_url, _versioned(100, [item(i) for i in range(3)]))
+    run_target(db_url, _versioned(200, []))
+    assert _ids(db_url) == []
+
+
+def test_records_after_activate_version_are_kept(db_url: str) -> None:
+    """Each ACTIVATE_VERSION applies when it arrives, to the records committed before it."""
+    run_target(db_url, _versioned(100, [item(i) for i in range(4)]))
+    messages = _versioned(200, [item(0)])
+    messages.append(record_message("items", item(9), 200))
+    run_target(db_url, messages)
+    assert _ids(db_url) == ["item000", "item009"]
 
 
 def test_deleted_at_removes_the_record(db_url: str) -> None:
@@ -165,31 +182,49 @@ def _config_file(db_url: str, directory: Path | None) -> str:
     return handle.name
 
 
+def _pipe(
+    sim: Simulator,
+    db_url: str,
+    tmp_path: Path,
+    streams: list[str] | None = None,
+    **settings: Any,
+) -> tuple[int, str]:
+    """`tap-pinterest | target-pinterest-mirror` (of `streams`, or all); the tap's exit
+    status and the target's stdout (the target must succeed)."""
+    config = {**sim.tap_config(), **settings}
+    tap_config = tmp_path / "tap.json"
+    tap_config.write_text(json.dumps(config))
+    args = ["--config", str(tap_config)]
+    if streams is not None:
+        catalog = tmp_path / "catalog.json"
+        catalog.write_text(json.dumps(selecting(config, streams)))
+        args += ["--catalog", str(catalog)]
+    target_config = _config_file(db_url, tmp_path)
+    tap = subprocess.Popen(
+        [str(BIN / "tap-pinterest"), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    target = subprocess.run(
+        [str(BIN / "target-pinterest-mirror"), "--config", target_config],
+        stdin=tap.stdout,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert tap.stdout
+    tap.stdout.close()  # a failed target must not leave the tap blocked on a full pipe
+    status = tap.wait(timeout=300)
+    assert target.returncode == 0, target.stderr[-2000:]
+    return status, target.stdout
+
+
 @pytest.mark.parametrize("activate", [False, True])
 def test_tap_pipes_into_the_mirror(db_url: str, tmp_path: Path, activate: bool) -> None:
     with Simulator(seed=3, scale=1) as sim:
-        tap_config = tmp_path / "tap.json"
-        tap_config.write_text(
-            json.dumps({**sim.tap_config(), "emit_activate_version_messages": activate})
-        )
-        target_config = _config_file(db_url, tmp_path)
-        tap = subprocess.Popen(
-            [str(BIN / "tap-pinterest"), "--config", str(tap_config)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-        )
-        target = subprocess.run(
-            [str(BIN / "target-pinterest-mirror"), "--config", target_config],
-            stdin=tap.stdout,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert tap.stdout
-        tap.stdout.close()  # a failed target must not leave the tap blocked on a full pipe
-        assert tap.wait(timeout=300) == 0
-        assert target.returncode == 0, target.stderr[-2000:]
+        status, stdout = _pipe(sim, db_url, tmp_path, emit_activate_version_messages=activate)
+        assert status == 0
         pins = sim.dataset.pins
         with Mirror(db_url) as m:
             stats = m.stats()
@@ -204,5 +239,42 @@ def test_tap_pipes_into_the_mirror(db_url: str, tmp_path: Path, activate: bool) 
                 "board_pins", {"filter": {"fuzzy": {"title": words}}}, fields=["id"], limit=1000
             )["data"]
             assert {"id": pin["id"]} in hits
-        last_state = [line for line in target.stdout.splitlines() if line.strip()][-1]
+        last_state = [line for line in stdout.splitlines() if line.strip()][-1]
         assert "bookmarks" in json.loads(last_state)
+
+
+def test_deletions_reach_the_mirror_only_after_a_complete_sync(db_url: str, tmp_path: Path) -> None:
+    """Pins deleted at Pinterest stay in the mirror while a sync fails halfway, and are
+    removed by the next complete sync; no pin that still exists is ever lost."""
+    pipe: dict[str, Any] = {
+        "streams": ["boards", "board_pins"],
+        "emit_activate_version_messages": True,
+        "max_retries": 0,
+    }
+    with Simulator(seed=3, scale=1) as sim:
+        assert _pipe(sim, db_url, tmp_path, **pipe)[0] == 0
+        pins = sim.dataset.pins
+        before = {p["id"] for p in pins}
+        with sim.dataset.lock:
+            gone = {p["id"] for p in pins[::10]}
+            pins[:] = [p for p in pins if p["id"] not in gone]
+            sim.dataset.reindex()
+        last_board = sim.dataset.boards[-1]["id"]
+        fault = sim.faults.script(
+            "/v5/boards/{board_id}/pins",
+            status=503,
+            times=None,
+            path_args={"board_id": last_board},
+        )
+        assert _pipe(sim, db_url, tmp_path, **pipe)[0] != 0
+        with Mirror(db_url) as m:
+            held = m.search("board_pins", limit=1000, fields=["id"])
+            assert not held["meta"]["has_more"]
+            assert {r["id"] for r in held["data"]} == before
+        assert fault.hits == 1  # the tap failed on the last board's pins
+        sim.faults.clear_scripts()
+        assert _pipe(sim, db_url, tmp_path, **pipe)[0] == 0
+        with Mirror(db_url) as m:
+            held = m.search("board_pins", limit=1000, fields=["id"])
+            assert {r["id"] for r in held["data"]} == before - gone
+            assert m.stats()["boards"]["records"] == len(sim.dataset.boards)
