@@ -165,3 +165,24 @@ def test_restated_analytics_days_are_upserted_in_place(database, pipeline) -> No
     changed = {key for key in after if after[key] != before[key]}
     assert changed
     assert {date for _, date in changed} == {restated.isoformat()}
+
+
+def test_records_deleted_at_pinterest_are_deleted_from_the_warehouse(database, pipeline) -> None:
+    """ACTIVATE_VERSION (meltano.yml turns it on) after each full-table stream."""
+    sim, schema, run = pipeline["sim"], pipeline["schema"], pipeline["run"]
+    run()
+    with sim.dataset.lock:
+        board = sim.dataset.boards.pop()
+        gone = {p["id"] for p in sim.dataset.pins if p["board_id"] == board["id"]}
+        sim.dataset.pins[:] = [p for p in sim.dataset.pins if p["id"] not in gone]
+        sim.dataset.board_sections[:] = [
+            s for s in sim.dataset.board_sections if s["board_id"] != board["id"]
+        ]
+        sim.dataset.reindex()
+    assert gone
+    run()
+    assert _ids(database, schema, "boards") == sorted(b["id"] for b in sim.dataset.boards)
+    assert _ids(database, schema, "board_pins") == sorted(p["id"] for p in sim.dataset.pins)
+    ((left,),) = _query(database, "SELECT count(*) FROM {} WHERE board_id = %s", schema,
+                        "board_sections", board["id"])  # fmt: skip
+    assert left == 0
