@@ -166,17 +166,16 @@ def drop_text_index(conn: Connection, table_name: str) -> None:
     conn.exec_driver_sql(f"DROP TABLE IF EXISTS {fts_name(table_name)}")
 
 
-#: Word boundaries for the search rule (see `query`): a word is a run of letters and digits.
-_PG_BEFORE = "(?:^|[^[:alnum:]])"  # non-capturing groups: PostgreSQL's faster engine
-_PG_AFTER = "(?:$|[^[:alnum:]])"
-_PY_BEFORE = r"(?<![^\W_])"
-_PY_AFTER = r"(?![^\W_])"
+#: A whole word (see `query`: a run of letters and digits), as a PostgreSQL regex and as
+#: a Python one: no letter or digit just before or after it (`_` is neither).
+_PG_WORD = "(?<![[:alnum:]]){}(?![[:alnum:]])"
+_PY_WORD = r"(?<![^\W_]){}(?![^\W_])"
 WORDS_IN_ORDER = "mirror_words_in_order"
 
 
-def _in_order_pattern(words: list[str]) -> str:
-    """A Python regex: the whole words, in this order, anything between."""
-    return ".*".join(f"{_PY_BEFORE}{re.escape(w)}{_PY_AFTER}" for w in words)
+def _in_order(word: str, words: list[str]) -> str:
+    """A regex: the whole `words` in this order, anything between."""
+    return ".*".join(word.format(re.escape(w)) for w in words)
 
 
 def _words_in_order(pattern: str, text: str | None) -> bool | None:
@@ -234,11 +233,8 @@ def word_match(
     any of them (keyword). Case-insensitive. `words` hold letters and digits only."""
     column = table.c[f"f_{field}"]
     if dialect == "postgresql":
-        if ordered:
-            regex = _PG_BEFORE + "[^[:alnum:]](?:.*[^[:alnum:]])?".join(words) + _PG_AFTER
-        else:
-            regex = _PG_BEFORE + "(?:" + "|".join(words) + ")" + _PG_AFTER
-        return column.op("~*")(regex)
+        any_word = _PG_WORD.format("(?:" + "|".join(words) + ")")
+        return column.op("~*")(_in_order(_PG_WORD, words) if ordered else any_word)
     fts = sa.table(fts_name(table.name), sa.column("rowid"), sa.column(f"f_{field}"))
     hits = sa.select(fts.c.rowid).where(
         fts.c[f"f_{field}"].op("MATCH")(_fts_query(words, ordered=ordered))
@@ -254,7 +250,7 @@ def _fts_query(words: list[str], *, ordered: bool) -> str:
 
 
 def _sqlite_in_order(column: sa.ColumnElement[Any], words: list[str]) -> Any:
-    return sa.func.mirror_words_in_order(_in_order_pattern(words), column).is_(True)
+    return sa.func.mirror_words_in_order(_in_order(_PY_WORD, words), column).is_(True)
 
 
 def _sqlite_path(path: tuple[str, ...]) -> str:
