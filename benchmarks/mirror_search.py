@@ -4,8 +4,9 @@
     .venv/bin/python benchmarks/mirror_search.py --url postgresql+psycopg://...
 
 Times `Mirror.search` end to end (SQL, JSON decoding, response) for: eq on the key and
-on an indexed field, keyword and fuzzy on title and description, and sorted pages read
-with a cursor at several depths.
+on an indexed field, keyword and fuzzy on title and description (common words, the
+rarest words, a word that matches nothing), the next page of a keyword search, and
+sorted pages read with a cursor at several depths.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +51,7 @@ def main() -> None:
     rng = random.Random(7)
     words = [w for p in base_pins() for w in p["title"].lower().split() if len(w) > 3]
     pairs = [" ".join(p["title"].lower().split()[:3:2]) for p in base_pins()]
+    rare = [w for w, _ in Counter(words).most_common()[-10:]]  # the least common words
     limit = args.limit
     ids = [str(100_000_000_000_000_000 + rng.randrange(total)) for _ in range(args.runs)]
     boards = [mirror.get(E, i)["board_id"] for i in ids]
@@ -66,6 +69,10 @@ def main() -> None:
         ],
         "fuzzy title": [flt({"fuzzy": {"title": rng.choice(pairs)}}) for _ in ids],
         "fuzzy description": [flt({"fuzzy": {"description": rng.choice(pairs)}}) for _ in ids],
+        "keyword description rare": [
+            flt({"keyword": {"description": f"{rng.choice(rare)} {rng.choice(rare)}"}}) for _ in ids
+        ],
+        "keyword title no match": [flt({"keyword": {"title": f"zq{n}x"}}) for n in range(len(ids))],
     }
     print(f"{total:,} {E} records, limit {limit}, {args.runs} runs each")
     for name, runs in cases.items():
@@ -82,6 +89,12 @@ def main() -> None:
         cursor = page["meta"]["cursor"]
         while wanted and seen >= wanted[0]:
             depths[wanted.pop(0)] = cursor
+    search = {"filter": {"keyword": {"description": "curry cookies"}}}
+    pages = [mirror.search(E, search, limit=limit)["meta"]["cursor"]]
+    for _ in range(20):
+        pages.append(mirror.search(E, search, limit=limit, cursor=pages[-1])["meta"]["cursor"])
+    p50, p95 = timed(mirror, [{"query": search, "limit": limit, "cursor": c} for c in pages])
+    print(f"{'keyword next pages':<28} p50 {p50:7.2f} ms   p95 {p95:7.2f} ms")
     for depth, cur in depths.items():
         p50, p95 = timed(mirror, [{"query": query, "limit": limit, "cursor": cur}] * args.runs)
         print(f"sorted page at depth {depth:<9,} p50 {p50:7.2f} ms   p95 {p95:7.2f} ms")

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -13,10 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.url import make_url
 
-from tap_pinterest.mirror import dialects
+from tap_pinterest.mirror import dialects, paging
 from tap_pinterest.mirror.errors import NotFoundError, QueryError
 from tap_pinterest.mirror.query import Compiler
-from tap_pinterest.mirror.schema import FieldInfo
 from tap_pinterest.mirror.store import Store, StreamInfo
 
 MAX_LIMIT = 1000
@@ -51,6 +47,7 @@ class Mirror:
             if self._sqlite_missing():
                 return None
             engine: Engine = dialects.make_engine(self.url)
+            dialects.add_search_functions(engine)
             self._store = Store(engine)
         return self._store
 
@@ -149,14 +146,18 @@ class Mirror:
         with store.engine.connect() as conn, conn.begin():
             info = self._entity(conn, store, entity)
             compiler = Compiler(info, store.dialect)
-            where = compiler.condition(query["filter"]) if query.get("filter") else sa.true()
+            flt = query.get("filter")
+            where = compiler.condition(flt) if flt else sa.true()
             sort = compiler.sort(query.get("sort"))
+            scan = None if sort else compiler.text_scan(flt)
             selected = _field_paths(info, fields)
-            token = _query_hash(entity, query)
-            after = _decode_cursor(cursor, token, len(sort)) if cursor is not None else None
+            token = paging.query_hash(entity, query)
+            after = None
+            if cursor is not None:
+                after = paging.decode_cursor(cursor, token, len(sort), by_rowid=scan is not None)
             with dialects.statement_timeout(conn, self.timeout_ms):
                 try:
-                    rows = _page(conn, compiler, where, sort, after, limit)
+                    rows = paging.page(conn, compiler, where, sort, scan, after, limit)
                 except sa.exc.OperationalError as exc:
                     if dialects.is_timeout(exc):
                         raise QueryError(
@@ -169,7 +170,7 @@ class Mirror:
         next_cursor = None
         if has_more and rows:
             last = rows[-1]
-            next_cursor = _encode_cursor(token, list(last[2:]), last[0])
+            next_cursor = paging.encode_cursor(token, list(last[2:]), last[0])
         data = [_select(dict(row[1]), selected) for row in rows]
         took = (time.perf_counter() - started) * 1000
         return {
@@ -203,127 +204,6 @@ def _pk_text(info: StreamInfo, value: Any) -> str:
             keys,
         )
     return dialects.dumps(list(value))
-
-
-# paging
-
-
-def _page(  # noqa: PLR0917
-    conn: Connection,
-    compiler: Compiler,
-    where: Any,
-    sort: list[tuple[FieldInfo, bool]],
-    after: tuple[list[Any], str] | None,
-    limit: int,
-) -> list[Any]:
-    """Up to limit+1 rows after the cursor, ordered by the sort keys then `_pk`."""
-    table = compiler.info.table
-    pk = table.c._pk
-    exprs = [(compiler.root.value_of(f), desc) for f, desc in sort]
-    tie_desc = exprs[-1][1] if exprs else False
-    keys = [*exprs, (pk, tie_desc)]
-    order = [dialects.ordering(e, descending=d) for e, d in keys]
-    base = sa.select(pk, table.c._record, *(e for e, _ in exprs)).where(where).order_by(*order)
-    if after is None:
-        return list(conn.execute(base.limit(limit + 1)))
-    values, last_pk = after
-    if len(exprs) == 1:
-        return _page_single_key(conn, base, exprs[0], pk, values[0], last_pk, limit)
-    return list(conn.execute(base.where(_after(keys, [*values, last_pk])).limit(limit + 1)))
-
-
-def _page_single_key(  # noqa: PLR0917
-    conn: Connection,
-    base: sa.Select[Any],
-    key: tuple[Any, bool],
-    pk: Any,
-    value: Any,
-    last_pk: str,
-    limit: int,
-) -> list[Any]:
-    """Keyset paging on one sort key: NULLs sort first ascending, last descending.
-
-    Each segment (non-NULL values, NULLs) is paged with an index-friendly row comparison.
-    """
-    column, desc = key
-    segments: list[Any]
-    if value is None:
-        rest = column.is_(None) & ((pk < last_pk) if desc else (pk > last_pk))
-        segments = [rest] if desc else [rest, column.is_not(None)]
-    else:
-        row = sa.tuple_(column, pk)
-        rest = (
-            row < sa.tuple_(sa.literal(value), sa.literal(last_pk))
-            if desc
-            else row > (sa.tuple_(sa.literal(value), sa.literal(last_pk)))
-        )
-        segments = [rest, column.is_(None)] if desc else [rest]
-    rows: list[Any] = []
-    for segment in segments:
-        rows.extend(conn.execute(base.where(segment).limit(limit + 1 - len(rows))))
-        if len(rows) > limit:
-            break
-    return rows
-
-
-def _after(keys: list[tuple[Any, bool]], values: list[Any]) -> Any:
-    """Rows strictly after `values` in the (NULL-smallest) order of `keys`."""
-    terms = []
-    for i, (column, desc) in enumerate(keys):
-        value = values[i] if values[i] is None else sa.literal(values[i])
-        equal = [
-            c.is_(None) if v is None else c == sa.literal(v)
-            for (c, _), v in zip(keys[:i], values[:i], strict=True)
-        ]
-        if value is None:
-            beyond = column.is_not(None) if not desc else sa.false()
-        else:
-            beyond = sa.or_(column < value, column.is_(None)) if desc else column > value
-        terms.append(sa.and_(*equal, beyond))
-    return sa.or_(*terms)
-
-
-# cursors
-
-
-def _query_hash(entity: str, query: dict[str, Any]) -> str:
-    text = json.dumps([entity, query.get("filter"), query.get("sort")], sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _encode_cursor(token: str, values: list[Any], pk: str) -> str:
-    raw = dialects.dumps({"q": token, "v": values, "k": pk}).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: object, token: str, n_values: int) -> tuple[list[Any], str]:
-    bad = QueryError(
-        f"Malformed cursor {cursor!r}: pass meta.cursor from the previous page of the same query.",
-        "invalid_cursor",
-    )
-    if not isinstance(cursor, str) or len(cursor) > 4096:
-        raise bad
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        payload = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise bad from exc
-    if not isinstance(payload, dict) or set(payload) != {"q", "v", "k"}:
-        raise bad
-    values, pk = payload["v"], payload["k"]
-    if (
-        not isinstance(values, list)
-        or len(values) != n_values
-        or not isinstance(pk, str)
-        or not all(v is None or isinstance(v, str | int | float | bool) for v in values)
-    ):
-        raise bad
-    if payload["q"] != token:
-        raise QueryError(
-            "The cursor belongs to a different query (entity, filter or sort changed).",
-            "invalid_cursor",
-        )
-    return values, pk
 
 
 # field selection

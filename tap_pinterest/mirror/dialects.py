@@ -6,10 +6,13 @@ Everything else in the mirror is one SQLAlchemy Core code path.
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -163,6 +166,66 @@ def drop_text_index(conn: Connection, table_name: str) -> None:
     conn.exec_driver_sql(f"DROP TABLE IF EXISTS {fts_name(table_name)}")
 
 
+#: A whole word (see `query`: a run of letters and digits), as a PostgreSQL regex and as
+#: a Python one: no letter or digit just before or after it (`_` is neither).
+_PG_WORD = "(?<![[:alnum:]]){}(?![[:alnum:]])"
+_PY_WORD = r"(?<![^\W_]){}(?![^\W_])"
+WORDS_IN_ORDER = "mirror_words_in_order"
+
+
+def _in_order(word: str, words: list[str]) -> str:
+    """A regex: the whole `words` in this order, anything between."""
+    return ".*".join(word.format(re.escape(w)) for w in words)
+
+
+def _words_in_order(pattern: str, text: str | None) -> bool | None:
+    if text is None:
+        return None
+    return _compiled(pattern).search(text) is not None
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE | re.DOTALL)
+
+
+def add_search_functions(engine: Engine) -> None:
+    """Give each SQLite connection of a reading engine `mirror_words_in_order(pattern, text)`
+    (used by `fuzzy`); PostgreSQL needs none."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @sa.event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.create_function(WORDS_IN_ORDER, 2, _words_in_order, deterministic=True)
+
+
+@dataclass
+class TextScan:
+    """A whole-word search read in load order: the FROM to select from, its condition and
+    the column holding the row's `_rowid` there (on SQLite the text index's own rowid, so
+    FTS5 returns matches in order and the LIMIT stops it early)."""
+
+    source: sa.FromClause
+    where: sa.ColumnElement[bool]
+    rowid: sa.ColumnElement[Any]
+
+
+def word_scan(
+    dialect: str, table: sa.Table, field: str, words: list[str], *, ordered: bool
+) -> TextScan:
+    """`word_match` as a scan in `_rowid` order (the filter is that one condition)."""
+    if dialect == "postgresql":
+        where = word_match(dialect, table, field, words, ordered=ordered)
+        return TextScan(table, where, table.c._rowid)
+    fts = sa.table(fts_name(table.name), sa.column("rowid"), sa.column(f"f_{field}")).alias("fts")
+    where = fts.c[f"f_{field}"].op("MATCH")(_fts_query(words, ordered=ordered))
+    if ordered and len(words) > 1:
+        where = sa.and_(where, _sqlite_in_order(table.c[f"f_{field}"], words))
+    source = fts.join(table, table.c._rowid == fts.c.rowid)
+    return TextScan(source, where, fts.c.rowid)
+
+
 def word_match(
     dialect: str, table: sa.Table, field: str, words: list[str], *, ordered: bool
 ) -> sa.ColumnElement[bool]:
@@ -170,16 +233,24 @@ def word_match(
     any of them (keyword). Case-insensitive. `words` hold letters and digits only."""
     column = table.c[f"f_{field}"]
     if dialect == "postgresql":
-        bounded = [rf"\m{w}\M" for w in words]
-        regex = ".*".join(bounded) if ordered else "(" + "|".join(bounded) + ")"
-        return column.op("~*")(regex)
+        any_word = _PG_WORD.format("(?:" + "|".join(words) + ")")
+        return column.op("~*")(_in_order(_PG_WORD, words) if ordered else any_word)
     fts = sa.table(fts_name(table.name), sa.column("rowid"), sa.column(f"f_{field}"))
-    expression = (" AND " if ordered else " OR ").join(f'"{w}"' for w in words)
-    hits = sa.select(fts.c.rowid).where(fts.c[f"f_{field}"].op("MATCH")(expression))
+    hits = sa.select(fts.c.rowid).where(
+        fts.c[f"f_{field}"].op("MATCH")(_fts_query(words, ordered=ordered))
+    )
     found = table.c._rowid.in_(hits)
     if ordered and len(words) > 1:
-        return sa.and_(found, column.ilike("%" + "%".join(words) + "%"))
+        return sa.and_(found, _sqlite_in_order(column, words))
     return found
+
+
+def _fts_query(words: list[str], *, ordered: bool) -> str:
+    return (" AND " if ordered else " OR ").join(f'"{w}"' for w in words)
+
+
+def _sqlite_in_order(column: sa.ColumnElement[Any], words: list[str]) -> Any:
+    return sa.func.mirror_words_in_order(_in_order(_PY_WORD, words), column).is_(True)
 
 
 def _sqlite_path(path: tuple[str, ...]) -> str:

@@ -1,4 +1,4 @@
-"""The search language, compiled to SQLAlchemy Core.
+r"""The search language, compiled to SQLAlchemy Core.
 
 A condition is an object with exactly one operator:
 
@@ -14,10 +14,25 @@ Several fields under one comparison are AND-ed. Field names are checked against 
 stream's schema before any SQL is built; values are always bound parameters.
 
 Text: `like` is a case-insensitive LIKE (`%` and `_` wildcards). `fuzzy` and `keyword`
-split the value into words (letters and digits); on the indexed text fields (title,
-description, name, note) they match whole words (FTS5 on SQLite, pg_trgm-backed regexes on
-PostgreSQL): fuzzy = every word, in order; keyword = any word. On other string fields they
-match substrings. `neq` keeps NULLs; `not` treats an unknown (NULL) result as false.
+split the value into words; on the indexed text fields (title, description, name, note)
+they match whole words (FTS5 on SQLite, pg_trgm-backed regexes on PostgreSQL):
+fuzzy = every word, in order, anything between ("red dress" matches "Red summer dress");
+keyword = any of the words. On other string fields they match substrings.
+
+Words, the same on both databases: a word is a run of letters and digits; everything
+else separates words, `_`, `-` and `'` included ("red_dress" and "red-dress" hold "red"
+and "dress", "don't" holds "don" and "t"). Letters and digits stay together ("covid19" is
+one word, and "covid" does not match it). Case does not count, accents do ("CAFÉ"
+matches "café", not "cafe"). Both sides are split alike: the query by Python's
+`[^\W_]+`, the text by FTS5's unicode61 tokenizer or PostgreSQL's `[[:alnum:]]`, which
+agree on letters and decimal digits (other number characters such as "²" may differ).
+
+`neq` keeps NULLs; `not` treats an unknown (NULL) result as false.
+
+Order: with a sort, by the sort fields then the key. Without one, by the key; except
+that a filter made of one `fuzzy` or `keyword` on an indexed text field returns its
+matches in load order (the order the mirror first stored the records), which the text
+index yields without sorting. Either way a cursor pages through every record once.
 """
 
 from __future__ import annotations
@@ -184,9 +199,7 @@ class Compiler:
         column = scope.value_of(f)
         if op == "like":
             return column.ilike(value)
-        words = list(dict.fromkeys(w.lower() for w in _WORD.findall(value)))
-        if not words:
-            raise QueryError(f"{op!r} found no words in {value!r}.", "invalid_value")
+        words = split_words(op, value)
         if indexed and info is not None:
             return dialects.word_match(
                 self.dialect, info.table, f.path[0], words, ordered=op == "fuzzy"
@@ -194,6 +207,20 @@ class Compiler:
         if op == "fuzzy":
             return column.ilike("%" + "%".join(words) + "%")
         return sa.or_(*(column.ilike(f"%{w}%") for w in words))
+
+    def text_scan(self, flt: object) -> dialects.TextScan | None:
+        """For a filter that is one `fuzzy`/`keyword` on one indexed text field, the scan
+        that reads its matches in load order (call after `condition` has checked it)."""
+        if not isinstance(flt, dict) or len(flt) != 1:
+            return None
+        ((op, arg),) = flt.items()
+        if op not in ("fuzzy", "keyword") or not isinstance(arg, dict) or len(arg) != 1:
+            return None
+        ((name, value),) = arg.items()
+        if name not in self.info.text_fields or not isinstance(value, str):
+            return None
+        words = split_words(op, value)
+        return dialects.word_scan(self.dialect, self.info.table, name, words, ordered=op == "fuzzy")
 
     def _contains(self, scope: Scope, f: FieldInfo, value: Any) -> Any:
         if f.kind != "array" or f.item_kind not in SCALAR_KINDS:
@@ -262,9 +289,19 @@ class Compiler:
                     "invalid_sort",
                     ["asc", "desc"],
                 )
-            if f.path[0] != self.info.pk_field and all(f is not g for g, _ in out):
+            # the key is unique: keys after it change nothing (the key stays last)
+            keyed = any(g.path == (self.info.pk_field,) for g, _ in out)
+            if not keyed and all(f is not g for g, _ in out):
                 out.append((f, direction == "desc"))
         return out
+
+
+def split_words(op: str, value: str) -> list[str]:
+    """The distinct words of a fuzzy/keyword value, lower-cased, in order."""
+    words = list(dict.fromkeys(w.lower() for w in _WORD.findall(value)))
+    if not words:
+        raise QueryError(f"{op!r} found no words in {value!r}.", "invalid_value")
+    return words
 
 
 def check_value(f: FieldInfo, value: Any, op: str) -> None:

@@ -305,3 +305,41 @@ def test_cursor_completeness_while_a_sync_writes(db_url: str, sort: list[dict[st
             cursor = page["meta"]["cursor"]
     assert len(seen) == len(set(seen))
     assert {r["id"] for r in originals} <= set(seen)
+
+
+def test_sort_on_the_key_is_the_tie_break(mirror: Mirror) -> None:
+    desc = mirror.search("items", {"sort": [{"id": "desc"}]})["data"]
+    assert [r["id"] for r in desc] == sorted(BY_ID, reverse=True)
+    # the key is unique, so sort fields after it change nothing
+    first = mirror.search("items", {"sort": [{"id": "asc"}, {"count": "desc"}]})["data"]
+    assert [r["id"] for r in first] == sorted(BY_ID)
+    after = mirror.search("items", {"sort": [{"status": "asc"}, {"id": "desc"}]})["data"]
+    want = sorted(RECORDS, key=lambda r: r["id"], reverse=True)
+    assert [r["id"] for r in after] == [r["id"] for r in sorted(want, key=lambda r: r["status"])]
+
+
+@pytest.mark.parametrize("op", ["keyword", "fuzzy"])
+def test_text_search_cursor_completeness_while_a_sync_writes(db_url: str, op: str) -> None:
+    originals = [item(i) for i in range(40)]
+    load_items(db_url, originals)
+    seen: list[str] = []
+    cursor = None
+    extra = 1000
+    with Mirror(db_url) as m:
+        while True:
+            page = m.search(
+                "items", {"filter": {op: {"title": "summer dress"}}}, limit=6, cursor=cursor
+            )
+            seen.extend(r["id"] for r in page["data"])
+            # new matches, and updates (the text index too) of records seen and not yet seen
+            load_items(
+                db_url,
+                [item(extra), item(extra + 1)]
+                + [item(i, description=f"updated {extra}") for i in (0, 20, 39)],
+            )
+            extra += 2
+            if not page["meta"]["has_more"]:
+                break
+            cursor = page["meta"]["cursor"]
+    assert len(seen) == len(set(seen))
+    assert {r["id"] for r in originals} <= set(seen)

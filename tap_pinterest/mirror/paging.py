@@ -1,0 +1,155 @@
+"""Keyset paging and its opaque cursors.
+
+A page is read after the last row of the previous one: by the sort values then `_pk`
+(the tie-break), or, for a text scan, by `_rowid` (load order, stable across upserts).
+The cursor holds those values and a hash of the query it belongs to.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from tap_pinterest.mirror import dialects
+from tap_pinterest.mirror.errors import QueryError
+
+if TYPE_CHECKING:
+    from tap_pinterest.mirror.query import Compiler
+    from tap_pinterest.mirror.schema import FieldInfo
+
+
+def page(  # noqa: PLR0917
+    conn: Connection,
+    compiler: Compiler,
+    where: Any,
+    sort: list[tuple[FieldInfo, bool]],
+    scan: dialects.TextScan | None,
+    after: tuple[list[Any], Any] | None,
+    limit: int,
+) -> list[Any]:
+    """Up to limit+1 rows after the cursor: `(key, record, *sort values)`.
+
+    Ordered by the sort keys then `_pk`; or, for a text `scan`, by `_rowid` (the row's
+    first value is then its `_rowid`, the cursor's key).
+    """
+    table = compiler.info.table
+    if scan is not None:
+        stmt = sa.select(scan.rowid, table.c._record).select_from(scan.source).where(scan.where)
+        if after is not None:
+            stmt = stmt.where(scan.rowid > after[1])
+        return list(conn.execute(stmt.order_by(scan.rowid).limit(limit + 1)))
+    pk = table.c._pk
+    exprs = [(compiler.root.value_of(f), desc) for f, desc in sort]
+    tie_desc = exprs[-1][1] if exprs else False
+    keys = [*exprs, (pk, tie_desc)]
+    order = [dialects.ordering(e, descending=d) for e, d in keys]
+    base = sa.select(pk, table.c._record, *(e for e, _ in exprs)).where(where).order_by(*order)
+    if after is None:
+        return list(conn.execute(base.limit(limit + 1)))
+    values, last_pk = after
+    if len(exprs) == 1:
+        return _page_single_key(conn, base, exprs[0], pk, values[0], last_pk, limit)
+    return list(conn.execute(base.where(_after(keys, [*values, last_pk])).limit(limit + 1)))
+
+
+def _page_single_key(  # noqa: PLR0917
+    conn: Connection,
+    base: sa.Select[Any],
+    key: tuple[Any, bool],
+    pk: Any,
+    value: Any,
+    last_pk: str,
+    limit: int,
+) -> list[Any]:
+    """Keyset paging on one sort key: NULLs sort first ascending, last descending.
+
+    Each segment (non-NULL values, NULLs) is paged with an index-friendly row comparison.
+    """
+    column, desc = key
+    segments: list[Any]
+    if value is None:
+        rest = column.is_(None) & ((pk < last_pk) if desc else (pk > last_pk))
+        segments = [rest] if desc else [rest, column.is_not(None)]
+    else:
+        row = sa.tuple_(column, pk)
+        rest = (
+            row < sa.tuple_(sa.literal(value), sa.literal(last_pk))
+            if desc
+            else row > (sa.tuple_(sa.literal(value), sa.literal(last_pk)))
+        )
+        segments = [rest, column.is_(None)] if desc else [rest]
+    rows: list[Any] = []
+    for segment in segments:
+        rows.extend(conn.execute(base.where(segment).limit(limit + 1 - len(rows))))
+        if len(rows) > limit:
+            break
+    return rows
+
+
+def _after(keys: list[tuple[Any, bool]], values: list[Any]) -> Any:
+    """Rows strictly after `values` in the (NULL-smallest) order of `keys`."""
+    terms = []
+    for i, (column, desc) in enumerate(keys):
+        value = values[i] if values[i] is None else sa.literal(values[i])
+        equal = [
+            c.is_(None) if v is None else c == sa.literal(v)
+            for (c, _), v in zip(keys[:i], values[:i], strict=True)
+        ]
+        if value is None:
+            beyond = column.is_not(None) if not desc else sa.false()
+        else:
+            beyond = sa.or_(column < value, column.is_(None)) if desc else column > value
+        terms.append(sa.and_(*equal, beyond))
+    return sa.or_(*terms)
+
+
+# cursors
+
+
+def query_hash(entity: str, query: dict[str, Any]) -> str:
+    text = json.dumps([entity, query.get("filter"), query.get("sort")], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def encode_cursor(token: str, values: list[Any], key: str | int) -> str:
+    raw = dialects.dumps({"q": token, "v": values, "k": key}).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(
+    cursor: object, token: str, n_values: int, *, by_rowid: bool
+) -> tuple[list[Any], str | int]:
+    """The sort values and the key (`_pk`, or `_rowid` for a text scan) of a cursor."""
+    bad = QueryError(
+        f"Malformed cursor {cursor!r}: pass meta.cursor from the previous page of the same query.",
+        "invalid_cursor",
+    )
+    if not isinstance(cursor, str) or len(cursor) > 4096:
+        raise bad
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        payload = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise bad from exc
+    if not isinstance(payload, dict) or set(payload) != {"q", "v", "k"}:
+        raise bad
+    values, pk = payload["v"], payload["k"]
+    if (
+        not isinstance(values, list)
+        or len(values) != n_values
+        or not isinstance(pk, int if by_rowid else str)
+        or isinstance(pk, bool)
+        or not all(v is None or isinstance(v, str | int | float | bool) for v in values)
+    ):
+        raise bad
+    if payload["q"] != token:
+        raise QueryError(
+            "The cursor belongs to a different query (entity, filter or sort changed).",
+            "invalid_cursor",
+        )
+    return values, pk
