@@ -4,6 +4,11 @@
     .venv/bin/python benchmarks/mirror_load.py --records 200000 \\
         --url postgresql+psycopg://postgres@127.0.0.1:5432/test
 
+On PostgreSQL the tables are created in the URL's search_path and not dropped: give the
+run a schema of its own (`?options=-csearch_path%3Dbench,public`, after `CREATE SCHEMA
+bench`), since tables left in `public` are seen by the tests (their search_path ends in
+public) and by the next run.
+
 Streams `--records` board_pins (benchmarks/mirror_data.py) into one target process, with
 a STATE every `--step` records. The target emits each STATE after committing the records
 before it, so the time between two STATE lines is the time to load and commit one step:

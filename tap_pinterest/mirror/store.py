@@ -106,6 +106,22 @@ class StreamInfo:
         return dialects.dumps([record.get(k) for k in self.key_properties])
 
 
+@dataclass
+class Batch:
+    """A batch of one stream's rows, as `ingest.RowEncoder` builds it.
+
+    `rows` is one JSON array of `[pk, version, offset, length, promoted values...]`, one
+    per record, promoted values in `StreamInfo.columns` order; `records` holds the
+    records' JSON texts back to back (`offset` is 1-based, in bytes); `deleted` lists the
+    keys to delete; `count` is the number of records.
+    """
+
+    rows: bytes
+    records: bytes
+    deleted: list[str]
+    count: int
+
+
 class Store:
     """Reads and writes the mirror's tables through one engine."""
 
@@ -240,27 +256,20 @@ class Store:
         cols = dialects.sort_index_columns(self.dialect, column, table.c._pk)
         sa.Index(f"{table.name}__{col}", *cols).create(conn)
 
-    def upsert(self, info: StreamInfo, rows: list[tuple[str, int | None, str | None]]) -> None:
-        """Insert or update `(pk, version, record as JSON text)` rows, unique by pk, in one
-        transaction. A `None` record deletes the row (`_sdc_deleted_at`).
-        """
-        live = [
-            f'{{"k":{dialects.dumps(pk)},"v":{dialects.dumps(version)},"r":{record}}}'
-            for pk, version, record in rows
-            if record is not None
-        ]
-        deleted = [pk for pk, _version, record in rows if record is None]
-        with self.engine.begin() as conn:
-            if live:
-                batch = "[" + ",".join(live) + "]"
-                conn.execute(self._upsert_statement(info), {"batch": batch})
-            for start in range(0, len(deleted), 500):
-                chunk = deleted[start : start + 500]
-                conn.execute(sa.delete(info.table).where(info.table.c._pk.in_(chunk)))
-            self._touch(conn, info)
+    def upsert(self, conn: Connection, info: StreamInfo, batch: Batch) -> None:
+        """Insert or update a batch's rows (unique by pk) and delete its deleted keys, in
+        the caller's transaction."""
+        if batch.rows != b"[]":
+            conn.execute(
+                self._upsert_statement(info), {"rows": batch.rows, "records": batch.records}
+            )
+        for start in range(0, len(batch.deleted), 500):
+            chunk = batch.deleted[start : start + 500]
+            conn.execute(sa.delete(info.table).where(info.table.c._pk.in_(chunk)))
+        self._touch(conn, info)
 
     def _upsert_statement(self, info: StreamInfo) -> Any:
-        """INSERT ... SELECT from the batch's elements ... ON CONFLICT (_pk) DO UPDATE."""
+        """INSERT ... SELECT from the batch's rows ... ON CONFLICT (_pk) DO UPDATE."""
         cached = self._statements.get(info.name)
         if cached is not None and cached[0] == info.generation:
             return cached[1]
@@ -268,12 +277,12 @@ class Store:
         elements, record = dialects.batch_elements(self.dialect)
         value = elements.c.value
         columns = {
-            "_pk": json_value(value[("k",)], "string"),
-            "_version": json_value(value[("v",)], "integer"),
+            "_pk": json_value(value[0], "string"),
+            "_version": json_value(value[1], "integer"),
             "_record": record,
         }
-        for col, kind in info.columns.items():
-            columns[f"f_{col}"] = json_value(value[("r", col)], kind)
+        for i, (col, kind) in enumerate(info.columns.items(), start=4):
+            columns[f"f_{col}"] = json_value(value[i], kind)
         select = sa.select(*columns.values()).select_from(elements).where(sa.true())
         ins = dialects.insert(self.engine, table).from_select(list(columns), select)
         changed = sa.or_(

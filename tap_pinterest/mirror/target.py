@@ -1,6 +1,8 @@
 """`target-pinterest-mirror`: a Singer target that keeps the mirror current.
 
-- RECORD: upserted on the SCHEMA's key_properties, in batches (one transaction each);
+- RECORD: upserted on the SCHEMA's key_properties, in batches; one writer thread runs the
+  batches in long transactions, committed every `COMMIT_ROWS` records or
+  `COMMIT_SECONDS`, and before any STATE, schema change or ACTIVATE_VERSION;
 - SCHEMA: creates the stream's table, or adds the columns of fields a schema gained;
 - STATE: every sink is drained (committed) before the STATE is written to stdout;
 - ACTIVATE_VERSION: the records before it are committed, then the rows of older versions
@@ -10,6 +12,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -17,29 +20,26 @@ from functools import cached_property
 from typing import Any
 
 from singer_sdk import typing as th
+from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.sinks import BatchSink
 from singer_sdk.target_base import Target
+from sqlalchemy.engine import Connection
 
 from tap_pinterest.mirror import dialects
 from tap_pinterest.mirror.api import DEFAULT_URL
+from tap_pinterest.mirror.ingest import MirrorReader, RawRecord, RowEncoder
 from tap_pinterest.mirror.store import Store
 
-_SDC_FIELDS = (
-    "_sdc_extracted_at",
-    "_sdc_received_at",
-    "_sdc_batched_at",
-    "_sdc_sequence",
-    "_sdc_sync_started_at",
-)
-
-
 MAX_PENDING_WRITES = 2
+#: The writer commits once its open transaction holds this many records, or is this old.
+COMMIT_ROWS = 100_000
+COMMIT_SECONDS = 5.0
 
 
 class MirrorSink(BatchSink):
     """Upserts one stream's records into its mirror table."""
 
-    MAX_SIZE_DEFAULT = 5000
+    MAX_SIZE_DEFAULT = 10_000
 
     def __init__(
         self,
@@ -50,10 +50,11 @@ class MirrorSink(BatchSink):
     ) -> None:
         super().__init__(target, stream_name, schema, key_properties)
         self._target = target
+        target.wait_for_writes()  # the writer's open transaction holds SQLite's write lock
         self._info = target.store.ensure_stream(
             stream_name, self.original_schema, list(key_properties or [])
         )
-        self._rows: dict[str, tuple[str, int | None, str | None]] = {}
+        self._rows = RowEncoder(self._info)
         # Records are stored verbatim: with no top-level properties to look at, the SDK
         # neither parses date-time strings nor spends time walking every record's keys.
         self.schema = {"type": "object", "properties": {}, "additionalProperties": True}
@@ -69,13 +70,14 @@ class MirrorSink(BatchSink):
         return bool(self.config.get("validate_records", False))
 
     def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
-        version = record.pop("_sdc_table_version", None)
-        deleted = record.pop("_sdc_deleted_at", None) is not None
-        for name in _SDC_FIELDS:
-            record.pop(name, None)
-        pk = self._info.pk_of(record)
-        # serialized here, on the main thread, while the writer thread runs the database
-        self._rows[pk] = (pk, version, None if deleted else dialects.dumps(record))
+        """The SDK's record path (stream maps, flattening or validation configured)."""
+        self._rows.add_record(record, record.pop("_sdc_table_version", None))
+
+    def process_raw_record(self, text: bytes, version: int | None) -> None:
+        """A record as JSON text, straight from the input (`TargetPinterestMirror`)."""
+        self.tally_record_read()
+        self._rows.add(text, version)
+        self.record_counter_metric.increment()
 
     def process_batch(self, context: dict[str, Any]) -> None:
         self.flush()
@@ -84,10 +86,9 @@ class MirrorSink(BatchSink):
         """Write the buffered rows in one transaction."""
         if not self._rows:
             return
-        rows = list(self._rows.values())
-        self._rows = {}
-        self._target.write(self._target.store.upsert, self._info, rows)
-        self.tally_record_written(len(rows))
+        batch = self._rows.take()
+        self._target.write(self._target.store.upsert, self._info, batch, rows=batch.count)
+        self.tally_record_written(batch.count)
 
     def activate_version(self, new_version: int) -> None:
         """Commit the records before it, then delete the rows older than `new_version`."""
@@ -113,6 +114,7 @@ class TargetPinterestMirror(Target):
 
     name = "target-pinterest-mirror"
     default_sink_class = MirrorSink
+    message_reader_class = MirrorReader
     config_jsonschema = th.PropertiesList(
         th.Property(
             "database_url",
@@ -135,6 +137,10 @@ class TargetPinterestMirror(Target):
         self._emitted_state: dict[str, Any] | None = None
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mirror-writer")
         self._pending: deque[Future[None]] = deque()
+        self._conn: Connection | None = None  # the writer thread's open transaction
+        self._uncommitted = 0
+        self._began = 0.0
+        self._failure: BaseException | None = None
         super().__init__(*args, **kwargs)
         self.max_parallelism = 1  # one writer: SQLite has a single write lock anyway
 
@@ -144,26 +150,94 @@ class TargetPinterestMirror(Target):
         url = self.config.get("database_url") or DEFAULT_URL
         return Store(dialects.make_engine(url, writer=True))
 
-    def write(self, function: Callable[..., None], *args: Any) -> None:
-        """Run a write on the writer thread, in submission order.
+    def write(self, function: Callable[..., None], *args: Any, rows: int = 0) -> None:
+        """Run `function(connection, *args)` on the writer thread, in submission order.
 
-        The database work of a batch runs while the next batch is parsed; at most
-        `MAX_PENDING_WRITES` batches wait, so memory stays flat. A failed write is raised
-        here or by `wait_for_writes`.
+        The writes share one open transaction until `rows` add up to `COMMIT_ROWS` or it
+        is `COMMIT_SECONDS` old (each commit rewrites every index page the transaction
+        touched, so fewer commits write far less). The database work of a batch runs while
+        the next batch is parsed; at most `MAX_PENDING_WRITES` batches wait, so memory
+        stays flat. A failed write is raised here or by `wait_for_writes`.
         """
         while len(self._pending) >= MAX_PENDING_WRITES:
             self._pending.popleft().result()
-        self._pending.append(self._writer.submit(function, *args))
+        self._pending.append(self._writer.submit(self._run_write, function, args, rows))
 
     def wait_for_writes(self) -> None:
         """Block until every submitted write is committed (raising the first failure)."""
         while self._pending:
             self._pending.popleft().result()
+        self._writer.submit(self._commit).result()
+
+    def _run_write(self, function: Callable[..., None], args: tuple[Any, ...], rows: int) -> None:
+        """On the writer thread: one write in the open transaction; commit when due."""
+        if self._failure is not None:
+            raise self._failure  # the batches after a failed one are not written either
+        if self._conn is None:
+            self._conn = self.store.engine.connect()
+            self._conn.begin()
+            self._began = time.monotonic()
+        try:
+            function(self._conn, *args)
+        except BaseException as exc:
+            self._failure = exc
+            self._rollback()
+            raise
+        self._uncommitted += rows
+        if self._uncommitted >= COMMIT_ROWS or time.monotonic() - self._began > COMMIT_SECONDS:
+            self._commit()
+
+    def _commit(self) -> None:
+        """On the writer thread: commit the open transaction, if any."""
+        conn, self._conn, self._uncommitted = self._conn, None, 0
+        if conn is not None:
+            with conn:
+                conn.commit()
+
+    def _process_record_message(self, message_dict: dict[str, Any]) -> None:
+        """A RECORD: its JSON text goes straight to the sink when the stream needs none of
+        the SDK's per-record work (no stream map, flattening or validation); otherwise
+        the record is parsed and takes the SDK's path."""
+        record = message_dict.get("record")
+        if isinstance(record, RawRecord):
+            sink = self._raw_record_sink(message_dict.get("stream"))
+            if sink is not None:
+                sink.process_raw_record(record.text, message_dict.get("version"))
+                if sink.is_full:
+                    self.drain_one(sink)
+                self._handle_max_record_age()
+                return
+            message_dict["record"] = record.decode()
+        super()._process_record_message(message_dict)
+
+    def _raw_record_sink(self, stream: Any) -> MirrorSink | None:
+        maps = self.mapper.stream_maps.get(stream) if isinstance(stream, str) else None
+        if not maps or len(maps) != 1 or self.config.get("validate_records", False):
+            return None
+        stream_map = maps[0]
+        if (
+            type(stream_map) is not SameRecordTransform
+            or stream_map.flattening_enabled
+            or stream_map.stream_alias != stream
+            or not self.sink_exists(stream)
+        ):
+            return None
+        sink = self.get_sink(stream)
+        return sink if isinstance(sink, MirrorSink) else None
 
     def process_endofpipe(self) -> None:
-        super().process_endofpipe()
-        self.wait_for_writes()
-        self._writer.shutdown()
+        try:
+            super().process_endofpipe()
+            self.wait_for_writes()
+        finally:
+            self._writer.submit(self._rollback).result()
+            self._writer.shutdown()
+
+    def _rollback(self) -> None:
+        """On the writer thread: drop an open transaction (only left after a failure)."""
+        conn, self._conn, self._uncommitted = self._conn, None, 0
+        if conn is not None:
+            conn.close()  # rolls back
 
     def _write_state_message(self, state: dict[str, Any]) -> None:
         """Write a STATE once every record before it is committed (and only once: the

@@ -1,0 +1,162 @@
+"""Singer RECORD messages to mirror rows, without building a dict per record.
+
+The mirror stores each record's JSON text as the tap sent it, so a RECORD is read with
+msgspec as far as the loader needs it: the envelope, the record as raw JSON text, and the
+raw JSON text of the key and promoted (`f_<field>`) fields. The database types the
+promoted values (`store.json_value`), exactly as it did when it read them from the record.
+
+A record carrying `_sdc_*` fields (a deletion, or a tap that adds Singer metadata) takes
+the slow path: parsed, the metadata removed, serialized again.
+"""
+
+from __future__ import annotations
+
+import sys
+from decimal import Decimal
+from typing import IO, Any
+
+import msgspec
+from singer_sdk.singerlib.encoding.base import GenericSingerReader
+from singer_sdk.singerlib.exceptions import InvalidInputLine
+
+from tap_pinterest.mirror import dialects
+from tap_pinterest.mirror.store import Batch, StreamInfo
+
+_NULL = msgspec.Raw(b"null")
+_MISSING = msgspec.Raw(b"")
+_SDC = b'"_sdc_'
+_SDC_FIELDS = (
+    "_sdc_extracted_at",
+    "_sdc_received_at",
+    "_sdc_batched_at",
+    "_sdc_sequence",
+    "_sdc_sync_started_at",
+    "_sdc_table_version",
+)
+
+
+class RawRecord(msgspec.Struct, frozen=True):
+    """A RECORD message's record, still JSON text."""
+
+    text: bytes
+
+    def decode(self) -> dict[str, Any]:
+        """The record as the SDK would have parsed it (floats as Decimal)."""
+        value = _decode_any.decode(self.text)
+        if not isinstance(value, dict):
+            msg = f"A RECORD's record must be an object, got: {self.text[:200]!r}"
+            raise InvalidInputLine(msg)
+        return value
+
+
+class _Envelope(msgspec.Struct):
+    type: str
+    stream: str | None = None
+    record: msgspec.Raw = _NULL
+    version: int | None = None
+
+
+_decode_envelope = msgspec.json.Decoder(_Envelope)
+_decode_any = msgspec.json.Decoder(float_hook=Decimal)
+
+
+class MirrorReader(GenericSingerReader[str]):
+    """Reads Singer messages with msgspec; a RECORD's record stays raw JSON text.
+
+    Every other message is parsed as the SDK's reader does (floats as Decimal).
+    """
+
+    @property
+    def default_input(self) -> IO[str]:
+        return sys.stdin
+
+    def deserialize_json(self, line: str) -> dict[str, Any]:
+        try:
+            envelope = _decode_envelope.decode(line)
+            if envelope.type != "RECORD" or envelope.record is _NULL:
+                return dict(_decode_any.decode(line))
+        except (msgspec.DecodeError, TypeError, ValueError) as exc:
+            msg = f"Unable to parse line as JSON: {line[:2000]}"
+            raise InvalidInputLine(msg) from exc
+        message: dict[str, Any] = {
+            "type": "RECORD",
+            "stream": envelope.stream,
+            "record": RawRecord(bytes(envelope.record)),
+        }
+        if envelope.version is not None:
+            message["version"] = envelope.version
+        return message
+
+
+class RowEncoder:
+    """Turns one stream's raw records into `Batch` rows, deduplicated by key."""
+
+    def __init__(self, info: StreamInfo) -> None:
+        self.info = info
+        keys = info.key_properties
+        self._keys = len(keys)
+        self._names = [*keys, *(c for c in info.columns if c not in keys)]
+        self._slots = [f"f{i}" for i in range(len(self._names))]
+        # field names become struct slots f0, f1...: a JSON name need not be an identifier
+        struct = msgspec.defstruct(
+            "PromotedFields",
+            [(slot, msgspec.Raw, _MISSING) for slot in self._slots],
+            rename=dict(zip(self._slots, self._names, strict=True)),
+        )
+        self._decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(struct)
+        # the store reads the promoted values in `info.columns` order
+        self._cells = [self._names.index(c) for c in info.columns]
+        # pk -> (record text, `"pk",version`, promoted values); None text: delete
+        self._pending: dict[str, tuple[bytes | None, bytes, bytes]] = {}
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    def add(self, text: bytes, version: int | None) -> None:
+        """Buffer one record's JSON text; a later record with the same key replaces it."""
+        if _SDC in text:
+            self.add_record(_decode_any.decode(text), version)
+        else:
+            self._add(text, version)
+
+    def add_record(self, record: dict[str, Any], version: int | None) -> None:
+        """Buffer a parsed record (Singer metadata removed; `_sdc_deleted_at` deletes)."""
+        deleted = record.pop("_sdc_deleted_at", None) is not None
+        for name in _SDC_FIELDS:
+            record.pop(name, None)
+        if deleted:
+            self._pending[self.info.pk_of(record)] = (None, b"", b"")
+        else:
+            self._add(dialects.dumps(record).encode(), version)
+
+    def _add(self, text: bytes, version: int | None) -> None:
+        fields = self._decoder.decode(text)
+        values: list[bytes] = [getattr(fields, slot) for slot in self._slots]
+        pk = self._pk(values)
+        cells = b",".join(values[i] or b"null" for i in self._cells)
+        self._pending[pk] = (text, msgspec.json.encode([pk, version])[1:-1], cells)
+
+    def _pk(self, values: list[bytes]) -> str:
+        keys = self.info.key_properties
+        if self._keys == 1 and not values[0]:
+            raise KeyError(keys[0])
+        record = {k: _decode_any.decode(v) for k, v in zip(keys, values, strict=False) if v}
+        return self.info.pk_of(record)
+
+    def take(self) -> Batch:
+        """The buffered rows as a `Batch`, emptying the buffer."""
+        rows: list[bytes] = []
+        texts: list[bytes] = []
+        deleted: list[str] = []
+        offset = 1
+        for pk, (text, head, cells) in self._pending.items():
+            if text is None:
+                deleted.append(pk)
+                continue
+            tail = b",%b]" % cells if cells else b"]"
+            rows.append(b"[%b,%d,%d%b" % (head, offset, len(text), tail))
+            texts.append(text)
+            offset += len(text)
+        count = len(self._pending)
+        self._pending = {}
+        return Batch(b"[" + b",".join(rows) + b"]", b"".join(texts), deleted, count)
