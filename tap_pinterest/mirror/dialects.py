@@ -172,6 +172,14 @@ def create_text_index(conn: Connection, table_name: str, fields: list[str]) -> N
     conn.exec_driver_sql(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")  # noqa: S608
 
 
+def refresh_statistics(conn: Connection, table_name: str) -> None:
+    """After a load: PostgreSQL's planner needs the table's statistics (autovacuum may take
+    minutes to gather them, and until then a text search can pick a plan 100 times
+    slower), so ANALYZE it. SQLite plans the mirror's queries well without statistics."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f'ANALYZE "{table_name}"')
+
+
 def drop_text_index(conn: Connection, table_name: str) -> None:
     if conn.dialect.name == "postgresql":
         return  # per-column GIN indexes are kept; new ones are added

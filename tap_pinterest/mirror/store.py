@@ -309,6 +309,11 @@ class Store:
             self._touch(conn, info)
         return int(result.rowcount or 0)
 
+    def refresh_statistics(self, info: StreamInfo) -> None:
+        """Update the planner's statistics of the stream's table (after a load)."""
+        with self.engine.begin() as conn:
+            dialects.refresh_statistics(conn, info.table.name)
+
     def _touch(self, conn: Connection, info: StreamInfo) -> None:
         now = datetime.now(UTC).isoformat(timespec="seconds")
         conn.execute(

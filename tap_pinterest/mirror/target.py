@@ -55,6 +55,7 @@ class MirrorSink(BatchSink):
             stream_name, self.original_schema, list(key_properties or [])
         )
         self._rows = RowEncoder(self._info)
+        self._written = 0
         # Records are stored verbatim: with no top-level properties to look at, the SDK
         # neither parses date-time strings nor spends time walking every record's keys.
         self.schema = {"type": "object", "properties": {}, "additionalProperties": True}
@@ -89,6 +90,7 @@ class MirrorSink(BatchSink):
         batch = self._rows.take()
         self._target.write(self._target.store.upsert, self._info, batch, rows=batch.count)
         self.tally_record_written(batch.count)
+        self._written += batch.count
 
     def activate_version(self, new_version: int) -> None:
         """Commit the records before it, then delete the rows older than `new_version`."""
@@ -103,9 +105,12 @@ class MirrorSink(BatchSink):
         )
 
     def clean_up(self) -> None:
-        """At the end of the input: write what is still buffered."""
+        """At the end of the input: write what is still buffered, then refresh the
+        table's planner statistics if records were written."""
         self.flush()
         self._target.wait_for_writes()
+        if self._written:
+            self._target.store.refresh_statistics(self._info)
         super().clean_up()
 
 
