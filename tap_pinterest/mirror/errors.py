@@ -1,4 +1,5 @@
-"""The mirror's errors: a bad query (`QueryError`) and a missing record (`NotFoundError`)."""
+"""The mirror's errors: a bad query (`QueryError`), a missing record (`NotFoundError`) and
+a RECORD the target cannot store (`RecordKeyError`)."""
 
 from __future__ import annotations
 
@@ -36,3 +37,15 @@ class NotFoundError(KeyError):
 
     def __str__(self) -> str:
         return self.message
+
+
+class RecordKeyError(ValueError):
+    """A RECORD with no value for its stream's key: the mirror upserts on the key."""
+
+    def __init__(self, stream: str, key: str, record: object) -> None:
+        shown = str(record)
+        shown = shown if len(shown) <= 200 else shown[:200] + "..."
+        super().__init__(
+            f"Stream {stream!r}: a RECORD has no value for its key property {key!r} "
+            f"(the mirror upserts on it): {shown}"
+        )

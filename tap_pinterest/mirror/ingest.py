@@ -20,6 +20,7 @@ from singer_sdk.singerlib.encoding.base import GenericSingerReader
 from singer_sdk.singerlib.exceptions import InvalidInputLine
 
 from tap_pinterest.mirror import dialects
+from tap_pinterest.mirror.errors import RecordKeyError
 from tap_pinterest.mirror.store import Batch, StreamInfo
 
 _NULL = msgspec.Raw(b"null")
@@ -132,14 +133,14 @@ class RowEncoder:
     def _add(self, text: bytes, version: int | None) -> None:
         fields = self._decoder.decode(text)
         values: list[bytes] = [getattr(fields, slot) for slot in self._slots]
-        pk = self._pk(values)
+        pk = self._pk(values, text)
         cells = b",".join(values[i] or b"null" for i in self._cells)
         self._pending[pk] = (text, msgspec.json.encode([pk, version])[1:-1], cells)
 
-    def _pk(self, values: list[bytes]) -> str:
+    def _pk(self, values: list[bytes], text: bytes) -> str:
         keys = self.info.key_properties
-        if self._keys == 1 and not values[0]:
-            raise KeyError(keys[0])
+        if self._keys == 1 and bytes(values[0]) in {b"", b"null"}:
+            raise RecordKeyError(self.info.name, keys[0], text.decode("utf-8", "replace"))
         record = {k: _decode_any.decode(v) for k, v in zip(keys, values, strict=False) if v}
         return self.info.pk_of(record)
 

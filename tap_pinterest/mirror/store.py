@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from tap_pinterest.mirror import dialects
+from tap_pinterest.mirror.errors import RecordKeyError
 from tap_pinterest.mirror.schema import (
     FieldInfo,
     field_map,
@@ -102,7 +103,11 @@ class StreamInfo:
     def pk_of(self, record: dict[str, Any]) -> str:
         """The `_pk` text of a record."""
         if len(self.key_properties) == 1:
-            return str(record[self.key_properties[0]])
+            (key,) = self.key_properties
+            value = record.get(key)
+            if value is None:
+                raise RecordKeyError(self.name, key, record)
+            return str(value)
         return dialects.dumps([record.get(k) for k in self.key_properties])
 
 

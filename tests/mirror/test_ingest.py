@@ -13,6 +13,7 @@ import pytest
 from singer_sdk.singerlib.exceptions import InvalidInputLine
 
 from tap_pinterest.mirror import Mirror, target
+from tap_pinterest.mirror.errors import RecordKeyError
 from tap_pinterest.mirror.target import TargetPinterestMirror
 from tests.mirror.conftest import (
     ITEMS_SCHEMA,
@@ -116,10 +117,12 @@ def test_long_transactions_commit_every_commit_rows(
         assert m.get("items", "item007")["title"] == "Version 7"
 
 
-def test_a_record_without_its_key_fails_the_target(db_url: str) -> None:
+@pytest.mark.parametrize("record", [{"title": "no key"}, {"id": None, "title": "null key"}])
+def test_a_record_without_its_key_fails_the_target(db_url: str, record: dict) -> None:
     messages = [schema_message("items", ITEMS_SCHEMA, ["id"])]
-    messages += [record_message("items", {"title": "no key"}), {"type": "STATE", "value": 1}]
-    with pytest.raises(KeyError):
+    messages += [record_message("items", record), {"type": "STATE", "value": 1}]
+    with pytest.raises(RecordKeyError, match=r"Stream 'items': a RECORD has no value for its "
+                       r'key property .id. .*"title"'):  # fmt: skip
         run_target(db_url, messages)
 
 
