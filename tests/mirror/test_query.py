@@ -281,8 +281,11 @@ def test_limit_zero(mirror: Mirror) -> None:
     assert result["meta"]["has_more"] is True
 
 
-@pytest.mark.parametrize("sort", [[{"count": "desc"}], [{"created_at": "asc"}], []], ids=str)
-def test_cursor_completeness_while_a_sync_writes(db_url: str, sort: list[dict[str, str]]) -> None:
+def _page_while_a_sync_writes(
+    db_url: str, query: dict[str, Any], writes: Callable[[int], list[dict[str, Any]]]
+) -> None:
+    """Page through `query` 6 records at a time, loading `writes(n)` (n = 1000, 1003, ...)
+    between pages: every original record comes back, and none twice."""
     originals = [item(i) for i in range(40)]
     load_items(db_url, originals)
     seen: list[str] = []
@@ -290,21 +293,30 @@ def test_cursor_completeness_while_a_sync_writes(db_url: str, sort: list[dict[st
     extra = 1000
     with Mirror(db_url) as m:
         while True:
-            page = m.search("items", {"sort": sort}, limit=6, cursor=cursor)
+            page = m.search("items", query, limit=6, cursor=cursor)
             seen.extend(r["id"] for r in page["data"])
-            # a sync writes between pages: new records everywhere in the order, and
-            # updates of records already seen and not yet seen (sort keys unchanged)
-            load_items(
-                db_url,
-                [item(extra), item(extra + 1, count=-extra), item(extra + 2, count=None)]
-                + [item(i, description=f"updated {extra}") for i in (0, 20, 39)],
-            )
+            load_items(db_url, writes(extra))
             extra += 3
             if not page["meta"]["has_more"]:
                 break
             cursor = page["meta"]["cursor"]
     assert len(seen) == len(set(seen))
     assert {r["id"] for r in originals} <= set(seen)
+
+
+def _updates(extra: int) -> list[dict[str, Any]]:
+    """Records already seen and not yet seen, updated (their sort keys unchanged)."""
+    return [item(i, description=f"updated {extra}") for i in (0, 20, 39)]
+
+
+@pytest.mark.parametrize("sort", [[{"count": "desc"}], [{"created_at": "asc"}], []], ids=str)
+def test_cursor_completeness_while_a_sync_writes(db_url: str, sort: list[dict[str, str]]) -> None:
+    """New records everywhere in the order, and updates."""
+    _page_while_a_sync_writes(
+        db_url,
+        {"sort": sort},
+        lambda n: [item(n), item(n + 1, count=-n), item(n + 2, count=None), *_updates(n)],
+    )
 
 
 def test_sort_on_the_key_is_the_tie_break(mirror: Mirror) -> None:
@@ -320,26 +332,9 @@ def test_sort_on_the_key_is_the_tie_break(mirror: Mirror) -> None:
 
 @pytest.mark.parametrize("op", ["keyword", "fuzzy"])
 def test_text_search_cursor_completeness_while_a_sync_writes(db_url: str, op: str) -> None:
-    originals = [item(i) for i in range(40)]
-    load_items(db_url, originals)
-    seen: list[str] = []
-    cursor = None
-    extra = 1000
-    with Mirror(db_url) as m:
-        while True:
-            page = m.search(
-                "items", {"filter": {op: {"title": "summer dress"}}}, limit=6, cursor=cursor
-            )
-            seen.extend(r["id"] for r in page["data"])
-            # new matches, and updates (the text index too) of records seen and not yet seen
-            load_items(
-                db_url,
-                [item(extra), item(extra + 1)]
-                + [item(i, description=f"updated {extra}") for i in (0, 20, 39)],
-            )
-            extra += 2
-            if not page["meta"]["has_more"]:
-                break
-            cursor = page["meta"]["cursor"]
-    assert len(seen) == len(set(seen))
-    assert {r["id"] for r in originals} <= set(seen)
+    """New matches, and updates (the text index too)."""
+    _page_while_a_sync_writes(
+        db_url,
+        {"filter": {op: {"title": "summer dress"}}},
+        lambda n: [item(n), item(n + 1), *_updates(n)],
+    )
