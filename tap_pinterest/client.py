@@ -250,6 +250,23 @@ class PinterestStream(RESTStream[str | None]):
         version = self._held_version or self._tap.initialized_at // 1000
         super()._write_activate_version_message(version)
 
+    def send_with_retries(
+        self, prepared: requests.PreparedRequest, context: Context | None = None
+    ) -> requests.Response:
+        """Send one prepared request as a sync does: the stream's session, authenticator,
+        timeout, error mapping (``validate_response``) and retries (``request_decorator``)."""
+
+        def attempt(
+            prepared: requests.PreparedRequest, _context: Context | None = None
+        ) -> requests.Response:
+            response = self.requests_session.send(
+                self.authenticator(prepared.copy()), timeout=self.timeout
+            )
+            self.validate_response(response)
+            return response
+
+        return t.cast("requests.Response", self.request_decorator(attempt)(prepared, context))
+
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         """The SDK's paging, except for endpoints the sandbox does not serve."""
         if self.in_sandbox and not self.sandbox_supported:

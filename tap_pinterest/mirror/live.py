@@ -208,18 +208,8 @@ class LiveClient:
         prepared = stream.build_prepared_request(
             method=request.method, url=request.url + suffix, params=params, headers=request.headers
         )
-
-        def attempt(
-            prepared: requests.PreparedRequest, _context: Context | None = None
-        ) -> requests.Response:
-            response = stream.requests_session.send(
-                stream.authenticator(prepared.copy()), timeout=stream.timeout
-            )
-            stream.validate_response(response)
-            return response
-
         try:
-            return t.cast("requests.Response", stream.request_decorator(attempt)(prepared, context))
+            return stream.send_with_retries(prepared, context)
         except ClientError as error:
             if error.status in _CALLER_STATUSES:
                 problem = "not_found" if error.status == 404 else "api_rejected"

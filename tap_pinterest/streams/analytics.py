@@ -236,18 +236,7 @@ class _AnalyticsStream(PinterestStream):
 
     def _send(self, request: requests.Request) -> requests.Response:
         """One API call with the stream's auth, pacing, error mapping and retries."""
-        prepared = self.requests_session.prepare_request(request)
-
-        def attempt(
-            prepared: requests.PreparedRequest, _context: Context | None = None
-        ) -> requests.Response:
-            response = self.requests_session.send(
-                self.authenticator(prepared.copy()), timeout=self.timeout
-            )
-            self.validate_response(response)
-            return response
-
-        return t.cast("requests.Response", self.request_decorator(attempt)(prepared, None))
+        return self.send_with_retries(self.requests_session.prepare_request(request))
 
 
 def _day(value: str) -> dt.date:
