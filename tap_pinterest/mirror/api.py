@@ -154,7 +154,7 @@ class Mirror:
             token = paging.query_hash(entity, query)
             after = None
             if cursor is not None:
-                after = paging.decode_cursor(cursor, token, len(sort), by_rowid=scan is not None)
+                after = paging.decode_cursor(cursor, token, len(sort))
             with dialects.statement_timeout(conn, self.timeout_ms):
                 try:
                     rows = paging.page(conn, compiler, where, sort, scan, after, limit)

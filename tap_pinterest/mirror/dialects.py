@@ -110,11 +110,15 @@ def batch_elements(dialect: str) -> tuple[Any, sa.ColumnElement[Any]]:
     return elements, sa.cast(cut, sa.Text)
 
 
-def sort_index_columns(dialect: str, column: sa.Column[Any], pk: sa.Column[Any]) -> list[Any]:
-    """Index columns for keyset paging with NULL sorting first (SQLite's native order)."""
+def sort_index_columns(dialect: str, column: sa.Column[Any], rowid: sa.Column[Any]) -> list[Any]:
+    """Index columns for keyset paging on (column, `_rowid`), NULL sorting first.
+
+    SQLite ends every index with the rowid by itself (`_rowid` is its alias), and sorts
+    NULL first natively: the column alone is the whole key, and the smallest entry.
+    """
     if dialect == "postgresql":
-        return [column.asc().nulls_first(), pk]
-    return [column, pk]
+        return [column.asc().nulls_first(), rowid]
+    return [column]
 
 
 def ordering(column: sa.ColumnElement[Any], *, descending: bool) -> sa.ColumnElement[Any]:

@@ -1,8 +1,8 @@
 """Keyset paging and its opaque cursors.
 
-A page is read after the last row of the previous one: by the sort values then `_pk`
-(the tie-break), or, for a text scan, by `_rowid` (load order, stable across upserts).
-The cursor holds those values and a hash of the query it belongs to.
+A page is read after the last row of the previous one: by the sort values, then `_rowid`
+(load order: the order the mirror first stored the records, kept across upserts). The
+cursor holds those values and a hash of the query it belongs to.
 """
 
 from __future__ import annotations
@@ -32,10 +32,12 @@ def page(  # noqa: PLR0917
     after: tuple[list[Any], Any] | None,
     limit: int,
 ) -> list[Any]:
-    """Up to limit+1 rows after the cursor: `(key, record, *sort values)`.
+    """Up to limit+1 rows after the cursor: `(_rowid, record, *sort values)`.
 
-    Ordered by the sort keys then `_pk`; or, for a text `scan`, by `_rowid` (the row's
-    first value is then its `_rowid`, the cursor's key).
+    Ordered by the sort keys then `_rowid`; a text `scan` is read in `_rowid` order from
+    its own source (on SQLite the text index, which yields its matches in that order).
+    Every sort index ends in `_rowid` (SQLite adds it to every index by itself), so a page
+    is one index range.
     """
     table = compiler.info.table
     if scan is not None:
@@ -43,27 +45,27 @@ def page(  # noqa: PLR0917
         if after is not None:
             stmt = stmt.where(scan.rowid > after[1])
         return list(conn.execute(stmt.order_by(scan.rowid).limit(limit + 1)))
-    pk = table.c._pk
+    rowid = table.c._rowid
     exprs = [(compiler.root.value_of(f), desc) for f, desc in sort]
     tie_desc = exprs[-1][1] if exprs else False
-    keys = [*exprs, (pk, tie_desc)]
+    keys = [*exprs, (rowid, tie_desc)]
     order = [dialects.ordering(e, descending=d) for e, d in keys]
-    base = sa.select(pk, table.c._record, *(e for e, _ in exprs)).where(where).order_by(*order)
+    base = sa.select(rowid, table.c._record, *(e for e, _ in exprs)).where(where).order_by(*order)
     if after is None:
         return list(conn.execute(base.limit(limit + 1)))
-    values, last_pk = after
+    values, last_rowid = after
     if len(exprs) == 1:
-        return _page_single_key(conn, base, exprs[0], pk, values[0], last_pk, limit)
-    return list(conn.execute(base.where(_after(keys, [*values, last_pk])).limit(limit + 1)))
+        return _page_single_key(conn, base, exprs[0], rowid, values[0], last_rowid, limit)
+    return list(conn.execute(base.where(_after(keys, [*values, last_rowid])).limit(limit + 1)))
 
 
 def _page_single_key(  # noqa: PLR0917
     conn: Connection,
     base: sa.Select[Any],
     key: tuple[Any, bool],
-    pk: Any,
+    rowid: Any,
     value: Any,
-    last_pk: str,
+    last_rowid: int,
     limit: int,
 ) -> list[Any]:
     """Keyset paging on one sort key: NULLs sort first ascending, last descending.
@@ -73,14 +75,14 @@ def _page_single_key(  # noqa: PLR0917
     column, desc = key
     segments: list[Any]
     if value is None:
-        rest = column.is_(None) & ((pk < last_pk) if desc else (pk > last_pk))
+        rest = column.is_(None) & ((rowid < last_rowid) if desc else (rowid > last_rowid))
         segments = [rest] if desc else [rest, column.is_not(None)]
     else:
-        row = sa.tuple_(column, pk)
+        row = sa.tuple_(column, rowid)
         rest = (
-            row < sa.tuple_(sa.literal(value), sa.literal(last_pk))
+            row < sa.tuple_(sa.literal(value), sa.literal(last_rowid))
             if desc
-            else row > (sa.tuple_(sa.literal(value), sa.literal(last_pk)))
+            else row > (sa.tuple_(sa.literal(value), sa.literal(last_rowid)))
         )
         segments = [rest, column.is_(None)] if desc else [rest]
     rows: list[Any] = []
@@ -116,15 +118,13 @@ def query_hash(entity: str, query: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def encode_cursor(token: str, values: list[Any], key: str | int) -> str:
+def encode_cursor(token: str, values: list[Any], key: int) -> str:
     raw = dialects.dumps({"q": token, "v": values, "k": key}).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(
-    cursor: object, token: str, n_values: int, *, by_rowid: bool
-) -> tuple[list[Any], str | int]:
-    """The sort values and the key (`_pk`, or `_rowid` for a text scan) of a cursor."""
+def decode_cursor(cursor: object, token: str, n_values: int) -> tuple[list[Any], int]:
+    """The sort values and the `_rowid` of a cursor's last row."""
     bad = QueryError(
         f"Malformed cursor {cursor!r}: pass meta.cursor from the previous page of the same query.",
         "invalid_cursor",
@@ -138,12 +138,12 @@ def decode_cursor(
         raise bad from exc
     if not isinstance(payload, dict) or set(payload) != {"q", "v", "k"}:
         raise bad
-    values, pk = payload["v"], payload["k"]
+    values, rowid = payload["v"], payload["k"]
     if (
         not isinstance(values, list)
         or len(values) != n_values
-        or not isinstance(pk, int if by_rowid else str)
-        or isinstance(pk, bool)
+        or not isinstance(rowid, int)
+        or isinstance(rowid, bool)
         or not all(v is None or isinstance(v, str | int | float | bool) for v in values)
     ):
         raise bad
@@ -152,4 +152,4 @@ def decode_cursor(
             "The cursor belongs to a different query (entity, filter or sort changed).",
             "invalid_cursor",
         )
-    return values, pk
+    return values, rowid

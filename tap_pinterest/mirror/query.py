@@ -29,10 +29,10 @@ agree on letters and decimal digits (other number characters such as "²" may di
 
 `neq` keeps NULLs; `not` treats an unknown (NULL) result as false.
 
-Order: with a sort, by the sort fields then the key. Without one, by the key; except
-that a filter made of one `fuzzy` or `keyword` on an indexed text field returns its
-matches in load order (the order the mirror first stored the records), which the text
-index yields without sorting. Either way a cursor pages through every record once.
+Order: with a sort, by the sort fields, ties in load order (the order the mirror first
+stored the records; an upsert keeps a record's place); without one, in load order, which
+the sort indexes (field, `_rowid`) and the text index yield without sorting. Either way
+a cursor pages through every record once.
 """
 
 from __future__ import annotations

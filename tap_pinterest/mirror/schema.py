@@ -10,7 +10,8 @@ from typing import Any
 SCALAR_KINDS = frozenset({"string", "integer", "number", "boolean"})
 #: Top-level string fields that get a trigram index (FTS5 on SQLite, pg_trgm on PostgreSQL).
 TEXT_FIELDS = ("title", "description", "name", "note")
-#: Top-level fields, beside `*_id`, that get a b-tree index (field, key) for eq and sorting.
+#: Top-level fields, beside `*_id`, that get a b-tree index (field, `_rowid`) for eq and
+#: sorting.
 INDEXED_FIELDS = frozenset(
     {"created_at", "created_time", "updated_at", "updated_time", "date", "status", "name"}
 )
@@ -106,7 +107,7 @@ def pk_field(schema: dict[str, Any], key_properties: list[str]) -> str | None:
 
 
 def is_indexed(name: str, key_properties: list[str]) -> bool:
-    """Whether a promoted column gets a (field, _pk) b-tree index."""
+    """Whether a promoted column gets a (field, `_rowid`) b-tree index."""
     return name.endswith("_id") or name in INDEXED_FIELDS or name in key_properties
 
 

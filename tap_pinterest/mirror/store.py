@@ -6,8 +6,10 @@ Layout of a stream table `mirror_<stream>`:
 - `_pk` text, unique: the key (a single key as text, a composite key as a JSON array);
 - `_version` the Singer table version of the last write (ACTIVATE_VERSION deletes older);
 - `_record` the whole record (JSON on SQLite, JSONB on PostgreSQL);
-- `f_<field>` a typed copy of every top-level scalar field, indexed as (`f_<field>`, `_pk`)
-  for ids, times and statuses; the text fields get a trigram index.
+- `f_<field>` a typed copy of the top-level scalar fields that are searched often: ids,
+  times and statuses get a b-tree index on (`f_<field>`, `_rowid`), the order a sorted
+  page is read in; the text fields get a word index (FTS5 on SQLite, pg_trgm on
+  PostgreSQL).
 
 `mirror_streams` holds, per stream, the merged schema, key properties, promoted columns,
 a generation counter bumped on every layout change, and when it was last loaded.
@@ -136,6 +138,7 @@ class Store:
         self.catalog = catalog_table(sa.MetaData())
         self._infos: dict[str, StreamInfo] = {}
         self._statements: dict[str, tuple[int, Any]] = {}
+        self._upgraded: set[str] = set()
 
     # reading the catalog
 
@@ -187,6 +190,7 @@ class Store:
                     f"{list(key_properties)}; drop the mirror's table {current.table.name} first."
                 )
                 raise ValueError(msg)
+            self._upgrade_indexes(conn, current)
             return self._evolve(conn, current, merge_schemas(current.schema, schema))
 
     def _create(
@@ -258,8 +262,24 @@ class Store:
         if not is_indexed(col, keys):
             return
         column = table.c[f"f_{col}"]
-        cols = dialects.sort_index_columns(self.dialect, column, table.c._pk)
+        cols = dialects.sort_index_columns(self.dialect, column, table.c._rowid)
         sa.Index(f"{table.name}__{col}", *cols).create(conn)
+
+    def _upgrade_indexes(self, conn: Connection, info: StreamInfo) -> None:
+        """Rebuild the sort indexes of a mirror made by an earlier version: (field, `_pk`).
+
+        Pages are now read in (field, `_rowid`) order, and an index on (field, `_pk`)
+        would leave every page to be sorted. Runs once per table and process.
+        """
+        if info.table.name in self._upgraded:
+            return
+        self._upgraded.add(info.table.name)
+        quote = conn.dialect.identifier_preparer.quote
+        for index in sa.inspect(conn).get_indexes(info.table.name):
+            name, columns = index["name"], index["column_names"]
+            if name and len(columns) == 2 and columns[1] == "_pk" and str(columns[0])[:2] == "f_":
+                conn.exec_driver_sql(f"DROP INDEX {quote(name)}")
+                self._index(conn, info.table, str(columns[0])[2:], info.key_properties)
 
     def upsert(self, conn: Connection, info: StreamInfo, batch: Batch) -> None:
         """Insert or update a batch's rows (unique by pk) and delete its deleted keys, in

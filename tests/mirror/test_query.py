@@ -319,6 +319,37 @@ def test_cursor_completeness_while_a_sync_writes(db_url: str, sort: list[dict[st
     )
 
 
+def test_results_come_in_load_order_and_so_do_ties(db_url: str) -> None:
+    """Without a sort, and between records a sort ranks equal, the order is the order
+    the mirror first stored the records, whatever their keys; an update keeps its place."""
+    order = [5, 2, 9, 0, 7, 3, 4]
+    load_items(db_url, [item(i) for i in order])
+    load_items(db_url, [item(9, title="updated")])
+    loaded = [f"item{i:03d}" for i in order]
+    status = {f"item{i:03d}": item(i)["status"] for i in order}
+    with Mirror(db_url) as m:
+
+        def ids(query: dict[str, Any], limit: int = 100) -> list[str]:
+            seen: list[str] = []
+            cursor = None
+            while True:
+                page = m.search("items", query, limit=limit, cursor=cursor)
+                seen += [r["id"] for r in page["data"]]
+                if not page["meta"]["has_more"]:
+                    return seen
+                cursor = page["meta"]["cursor"]
+
+        for limit in (100, 2):
+            assert ids({}, limit) == loaded
+            assert ids({"filter": {"eq": {"status": "ACTIVE"}}}, limit) == [
+                k for k in loaded if status[k] == "ACTIVE"
+            ]
+            ascending = ids({"sort": [{"status": "asc"}]}, limit)
+            assert ascending == sorted(loaded, key=lambda k: status[k])  # a stable sort
+            descending = ids({"sort": [{"status": "desc"}]}, limit)
+            assert descending == ascending[::-1]  # ties too: later loaded first
+
+
 def test_sort_on_the_key_is_the_tie_break(mirror: Mirror) -> None:
     desc = mirror.search("items", {"sort": [{"id": "desc"}]})["data"]
     assert [r["id"] for r in desc] == sorted(BY_ID, reverse=True)
