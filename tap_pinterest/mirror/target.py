@@ -2,7 +2,8 @@
 
 - RECORD: upserted on the SCHEMA's key_properties, in batches; one writer thread runs the
   batches in long transactions, committed every `COMMIT_ROWS` records or
-  `COMMIT_SECONDS`, and before any STATE, schema change or ACTIVATE_VERSION;
+  `COMMIT_SECONDS`, and before any STATE, schema change or ACTIVATE_VERSION; the writer
+  keeps one connection for the whole run, so the index pages stay in its page cache;
 - SCHEMA: creates the stream's table, or adds the columns of fields a schema gained;
 - STATE: every sink is drained (committed) before the STATE is written to stdout;
 - ACTIVATE_VERSION: the records before it are committed, then the rows of older versions
@@ -142,7 +143,10 @@ class TargetPinterestMirror(Target):
         self._emitted_state: dict[str, Any] | None = None
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mirror-writer")
         self._pending: deque[Future[None]] = deque()
-        self._conn: Connection | None = None  # the writer thread's open transaction
+        # the writer thread's connection, kept for the whole run so its page cache stays
+        # warm from one transaction to the next; `_conn` is set while a transaction is open
+        self._session: Connection | None = None
+        self._conn: Connection | None = None
         self._uncommitted = 0
         self._began = 0.0
         self._failure: BaseException | None = None
@@ -179,7 +183,9 @@ class TargetPinterestMirror(Target):
         if self._failure is not None:
             raise self._failure  # the batches after a failed one are not written either
         if self._conn is None:
-            self._conn = self.store.engine.connect()
+            if self._session is None:
+                self._session = self.store.engine.connect()
+            self._conn = self._session
             self._conn.begin()
             self._began = time.monotonic()
         try:
@@ -196,8 +202,7 @@ class TargetPinterestMirror(Target):
         """On the writer thread: commit the open transaction, if any."""
         conn, self._conn, self._uncommitted = self._conn, None, 0
         if conn is not None:
-            with conn:
-                conn.commit()
+            conn.commit()
 
     def _process_record_message(self, message_dict: dict[str, Any]) -> None:
         """A RECORD: its JSON text goes straight to the sink when the stream needs none of
@@ -235,14 +240,21 @@ class TargetPinterestMirror(Target):
             super().process_endofpipe()
             self.wait_for_writes()
         finally:
-            self._writer.submit(self._rollback).result()
+            self._writer.submit(self._close_session).result()
             self._writer.shutdown()
 
     def _rollback(self) -> None:
         """On the writer thread: drop an open transaction (only left after a failure)."""
         conn, self._conn, self._uncommitted = self._conn, None, 0
         if conn is not None:
-            conn.close()  # rolls back
+            conn.rollback()
+
+    def _close_session(self) -> None:
+        """On the writer thread, at the end: roll back what is left open, and close."""
+        self._rollback()
+        session, self._session = self._session, None
+        if session is not None:
+            session.close()
 
     def _write_state_message(self, state: dict[str, Any]) -> None:
         """Write a STATE once every record before it is committed (and only once: the
