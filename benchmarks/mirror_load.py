@@ -48,7 +48,7 @@ def main() -> None:
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as config:
         json.dump({"database_url": url}, config)
     # the input is written first, so generating it takes no CPU from the target
-    source = Path(tempfile.gettempdir()) / f"mirror-bench-{args.records}.jsonl"
+    source = Path(tempfile.gettempdir()) / f"mirror-bench-{args.records}-{args.step}.jsonl"
     if not source.exists():
         with source.open("w") as out:
             out.writelines(line + "\n" for line in singer_lines(args.records, args.step))
