@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 
+from tap_pinterest.mirror.target import TargetPinterestMirror
 from tap_pinterest.streams import STREAM_TYPES
 
 REPO = Path(__file__).resolve().parent.parent
@@ -39,6 +40,16 @@ def test_meltano_yml_declares_every_setting_with_its_sensitivity() -> None:
     }
     loaders = {loader["name"] for loader in project["plugins"]["loaders"]}
     assert loaders == {"target-postgres", "target-jsonl", "target-pinterest-mirror"}
+
+
+def test_the_mirror_target_settings_are_declared_and_documented() -> None:
+    settings = TargetPinterestMirror.own_settings
+    project = yaml.safe_load((REPO / "meltano.yml").read_text())
+    (loader,) = [p for p in project["plugins"]["loaders"] if p["name"] == "target-pinterest-mirror"]
+    assert {s["name"] for s in loader["settings"]} == set(settings)
+    readme = (REPO / "README.md").read_text()
+    for name in settings:
+        assert f"| {name} |" in readme
 
 
 def test_readme_lists_every_stream_and_setting() -> None:

@@ -5,7 +5,10 @@
   `COMMIT_SECONDS`, and before any STATE, schema change or ACTIVATE_VERSION; the writer
   keeps one connection for the whole run, so the index pages stay in its page cache;
 - SCHEMA: creates the stream's table, or adds the columns of fields a schema gained;
-- STATE: every sink is drained (committed) before the STATE is written to stdout;
+- STATE: every sink is drained (committed) before the STATE is written to stdout, at most
+  once every `state_interval_seconds`: a STATE that comes sooner is written at the next
+  drain (the first STATE or RECORD once the interval is over, or the end of the input),
+  so a tap's STATE every 10,000 records does not cost a commit every 10,000 records;
 - ACTIVATE_VERSION: the records before it are committed, then the rows of older versions
   (rows a full-table sync no longer returned) are deleted. tap-pinterest sends it once a
   stream has synced in full, so a sync cut short deletes nothing.
@@ -13,12 +16,14 @@
 
 from __future__ import annotations
 
+import copy
+import math
 import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cached_property
-from typing import Any
+from typing import Any, ClassVar
 
 from singer_sdk import typing as th
 from singer_sdk.mapper import SameRecordTransform
@@ -35,6 +40,10 @@ MAX_PENDING_WRITES = 2
 #: The writer commits once its open transaction holds this many records, or is this old.
 COMMIT_ROWS = 100_000
 COMMIT_SECONDS = 5.0
+#: Default least time between two STATE messages the target writes (each commits first).
+STATE_SECONDS = 5.0
+#: The clock of the STATE interval (tests replace it).
+clock = time.monotonic
 
 
 class MirrorSink(BatchSink):
@@ -137,10 +146,24 @@ class TargetPinterestMirror(Target):
             default=False,
             description="Validate every record against its stream's schema (slower).",
         ),
+        th.Property(
+            "state_interval_seconds",
+            th.NumberType(minimum=0),
+            default=STATE_SECONDS,
+            description=(
+                "Least time between two STATE messages the target writes; each one "
+                "commits the records before it first. A STATE the tap sends sooner is "
+                "written with the next one due, or at the end. 0 writes every STATE."
+            ),
+        ),
     ).to_dict()
+    #: The settings of this target, without those the SDK adds to `config_jsonschema`.
+    own_settings: ClassVar[dict[str, Any]] = copy.deepcopy(config_jsonschema["properties"])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._emitted_state: dict[str, Any] | None = None
+        self._state_waiting = False  # a STATE came that is not written yet
+        self._state_written_at = -math.inf
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mirror-writer")
         self._pending: deque[Future[None]] = deque()
         # the writer thread's connection, kept for the whole run so its page cache stays
@@ -260,13 +283,27 @@ class TargetPinterestMirror(Target):
         """Write a STATE once every record before it is committed (and only once: the
         end-of-input drain would repeat the last one)."""
         self.wait_for_writes()
+        self._state_waiting = False
+        self._state_written_at = clock()
         if state != self._emitted_state:
             self._emitted_state = state
             super()._write_state_message(state)
 
     def _process_state_message(self, message_dict: dict[str, Any]) -> None:
-        """Commit every pending record, then emit the STATE (drain_all writes it)."""
+        """Keep the STATE; commit every pending record and write it when it is due."""
         before = self._latest_state
         super()._process_state_message(message_dict)
         if self._latest_state != before:
-            self.drain_all()
+            self._state_waiting = True
+            self._drain_if_state_due()
+
+    def _handle_max_record_age(self) -> None:
+        """After every record: the SDK's drain by record age, and a STATE that is due."""
+        super()._handle_max_record_age()
+        if self._state_waiting:
+            self._drain_if_state_due()
+
+    def _drain_if_state_due(self) -> None:
+        interval = self.config.get("state_interval_seconds")
+        if clock() - self._state_written_at >= (STATE_SECONDS if interval is None else interval):
+            self.drain_all()  # writes the latest STATE once the records are committed

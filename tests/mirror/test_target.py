@@ -3,10 +3,13 @@ and a real `tap-pinterest | target-pinterest-mirror` pipe against the simulator.
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +17,8 @@ import pytest
 import sqlalchemy as sa
 
 from tap_pinterest.mirror import Mirror
+from tap_pinterest.mirror import target as target_module
+from tap_pinterest.mirror.target import TargetPinterestMirror
 from tap_pinterest.simulator import Simulator
 from tests.mirror.conftest import (
     ITEMS_SCHEMA,
@@ -151,7 +156,11 @@ def test_state_is_emitted_after_the_records_are_committed(db_url: str) -> None:
     directory = Path(db_url.rsplit("sqlite:///", maxsplit=1)[-1]).parent
     where = directory if db_url.startswith("sqlite") else None
     proc = subprocess.Popen(
-        [str(BIN / "target-pinterest-mirror"), "--config", _config_file(db_url, where)],
+        [
+            str(BIN / "target-pinterest-mirror"),
+            "--config",
+            _config_file(db_url, where, state_interval_seconds=0),
+        ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -175,12 +184,64 @@ def test_state_is_emitted_after_the_records_are_committed(db_url: str) -> None:
     assert proc.returncode == 0
 
 
-def _config_file(db_url: str, directory: Path | None) -> str:
+class _Input:
+    """Singer lines for `listen`; a number among the messages moves the fake clock."""
+
+    def __init__(self, clock: list[float], items: list[dict[str, Any] | float]) -> None:
+        self.clock, self.items = clock, items
+
+    def __iter__(self) -> Iterator[str]:
+        for entry in self.items:
+            if isinstance(entry, float):
+                self.clock[0] = entry
+            else:
+                yield json.dumps(entry) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("interval", "written"),
+    [(5.0, [1, 2, 4]), (0.0, [1, 2, 3, 4]), (3600.0, [1, 4])],
+)
+def test_state_is_written_at_most_once_per_interval(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, interval: float, written: list[int]
+) -> None:
+    """A STATE sooner than the interval waits for the next one due, or a RECORD after the
+    interval, or the end; each written STATE is the latest, its records committed."""
+    now = [100.0]
+    monkeypatch.setattr(target_module, "clock", lambda: now[0])
+    state = lambda n: {"type": "STATE", "value": {"n": n}}  # noqa: E731
+    items: list[dict[str, Any] | float] = [
+        schema_message("items", ITEMS_SCHEMA, ["id"]),
+        record_message("items", item(1)),
+        state(1),  # the first: written at once
+        record_message("items", item(2)),
+        101.0,
+        state(2),  # 1 s later: waits
+        106.0,
+        record_message("items", item(3)),  # 6 s after the last one written: writes {"n": 2}
+        state(3),  # waits
+        record_message("items", item(4)),
+        state(4),  # waits, written at the end
+    ]
+    target = TargetPinterestMirror(
+        config={"database_url": db_url, "state_interval_seconds": interval}
+    )
+    out = io.StringIO()
+    with redirect_stdout(out):
+        target.listen(file_input=_Input(now, items))  # type: ignore[arg-type]
+    target.store.engine.dispose()
+    states = [json.loads(line)["n"] for line in out.getvalue().splitlines()]
+    assert states == written
+    with Mirror(db_url) as m:
+        assert m.stats()["items"]["records"] == 4
+
+
+def _config_file(db_url: str, directory: Path | None, **settings: Any) -> str:
     handle = tempfile.NamedTemporaryFile(  # noqa: SIM115
         "w", suffix=".json", delete=False, dir=directory
     )
     with handle:
-        json.dump({"database_url": db_url}, handle)
+        json.dump({"database_url": db_url, **settings}, handle)
     return handle.name
 
 
