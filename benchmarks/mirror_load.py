@@ -13,6 +13,11 @@ Streams `--records` board_pins (benchmarks/mirror_data.py) into one target proce
 a STATE every `--step` records. The target emits each STATE after committing the records
 before it, so the time between two STATE lines is the time to load and commit one step:
 the script prints the rate of every step, the median, and the target's peak RSS.
+
+By default the target writes every STATE (`state_interval_seconds` 0), so each step is
+one commit. `--state-interval 5` runs it as configured by default, where a STATE
+waits until 5 s after the last one written; with `--step 10000` (a tap's STATE
+frequency) that is the rate a real sync sees.
 """
 
 from __future__ import annotations
@@ -40,13 +45,14 @@ def main() -> None:
     parser.add_argument("--step", type=int, default=100_000)
     parser.add_argument("--db", default=str(Path(tempfile.gettempdir()) / "mirror-bench.db"))
     parser.add_argument("--url", help="a database URL instead of --db (e.g. PostgreSQL)")
+    parser.add_argument("--state-interval", type=float, default=0.0)
     args = parser.parse_args()
     url = args.url or f"sqlite:///{args.db}"
     if not args.url:
         for suffix in ("", "-wal", "-shm"):
             Path(args.db + suffix).unlink(missing_ok=True)
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as config:
-        json.dump({"database_url": url}, config)
+        json.dump({"database_url": url, "state_interval_seconds": args.state_interval}, config)
     # the input is written first, so generating it takes no CPU from the target
     source = Path(tempfile.gettempdir()) / f"mirror-bench-{args.records}-{args.step}.jsonl"
     if not source.exists():
