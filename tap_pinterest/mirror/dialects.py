@@ -122,8 +122,21 @@ def sort_index_columns(dialect: str, column: sa.Column[Any], rowid: sa.Column[An
 
 
 def ordering(column: sa.ColumnElement[Any], *, descending: bool) -> sa.ColumnElement[Any]:
-    """ORDER BY term: NULL is the smallest value on both databases."""
+    """ORDER BY term: NULL is the smallest value on both databases.
+
+    A NOT NULL column (`_rowid`, the key `_pk`) gets no NULLS clause: PostgreSQL matches an
+    index's order to the ORDER BY only when the NULLS placement agrees too (it does not
+    reason that a NOT NULL column has none), and the plain direction is what an index
+    on (`f_<field>`, `_rowid`) yields scanned either way, as does the key's own index.
+    """
+    if not nullable(column):
+        return column.desc() if descending else column.asc()
     return column.desc().nulls_last() if descending else column.asc().nulls_first()
+
+
+def nullable(column: sa.ColumnElement[Any]) -> bool:
+    """Whether `column` may hold NULL (any expression may)."""
+    return not (isinstance(column, sa.Column) and not column.nullable)
 
 
 def fts_name(table_name: str) -> str:

@@ -47,13 +47,19 @@ def page(  # noqa: PLR0917
         return list(conn.execute(stmt.order_by(scan.rowid).limit(limit + 1)))
     rowid = table.c._rowid
     exprs = [(compiler.root.value_of(f), desc) for f, desc in sort]
-    tie_desc = exprs[-1][1] if exprs else False
-    keys = [*exprs, (rowid, tie_desc)]
+    # the key is unique: a sort on it orders every row, and nothing after it counts
+    unique = next((i for i, (e, _) in enumerate(exprs) if e is table.c._pk), None)
+    if unique is None:
+        keys = [*exprs, (rowid, exprs[-1][1] if exprs else False)]
+    else:
+        keys = exprs[: unique + 1]
     order = [dialects.ordering(e, descending=d) for e, d in keys]
     base = sa.select(rowid, table.c._record, *(e for e, _ in exprs)).where(where).order_by(*order)
     if after is None:
         return list(conn.execute(base.limit(limit + 1)))
     values, last_rowid = after
+    if unique is not None:
+        return list(conn.execute(base.where(_after(keys, values[: len(keys)])).limit(limit + 1)))
     if len(exprs) == 1:
         return _page_single_key(conn, base, exprs[0], rowid, values[0], last_rowid, limit)
     return list(conn.execute(base.where(_after(keys, [*values, last_rowid])).limit(limit + 1)))
@@ -104,8 +110,10 @@ def _after(keys: list[tuple[Any, bool]], values: list[Any]) -> Any:
         ]
         if value is None:
             beyond = column.is_not(None) if not desc else sa.false()
+        elif desc and dialects.nullable(column):
+            beyond = sa.or_(column < value, column.is_(None))
         else:
-            beyond = sa.or_(column < value, column.is_(None)) if desc else column > value
+            beyond = column < value if desc else column > value
         terms.append(sa.and_(*equal, beyond))
     return sa.or_(*terms)
 

@@ -1,0 +1,84 @@
+"""PostgreSQL plans of the searches: each reads the index meant for it, in the index's
+order. Checked with EXPLAIN on a small table, sequential and bitmap scans switched off,
+so the planner shows the path it takes on a big one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from tap_pinterest.mirror import Mirror
+from tests.mirror.conftest import item, load_items, make_url
+
+
+@pytest.fixture(scope="module")
+def pg_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    urls = make_url("postgresql", Path(tmp_path_factory.mktemp("plans")))
+    url = next(urls)
+    load_items(url, [item(i, status=f"S{i % 20}") for i in range(60)])  # 3 rows a status
+    yield url
+    next(urls, None)
+
+
+@contextmanager
+def statements() -> Iterator[list[tuple[str, Any]]]:
+    """The statements any engine sends inside the block, with their parameters."""
+    seen: list[tuple[str, Any]] = []
+
+    def capture(*args: Any) -> None:
+        seen.append((args[2], args[3]))  # (conn, cursor, statement, parameters, ...)
+
+    sa.event.listen(Engine, "before_cursor_execute", capture)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(Engine, "before_cursor_execute", capture)
+
+
+def search_plan(url: str, query: dict[str, Any], *, page: int = 1) -> str:
+    """EXPLAIN of the last statement of the `page`-th page of a search."""
+    with Mirror(url) as m:
+        cursor = None
+        for _ in range(page - 1):
+            cursor = m.search("items", query, limit=5, cursor=cursor)["meta"]["cursor"]
+        with statements() as seen:
+            m.search("items", query, limit=5, cursor=cursor)
+    statement, params = seen[-1]
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        conn.exec_driver_sql("SET LOCAL enable_bitmapscan = off")
+        lines = conn.exec_driver_sql(f"EXPLAIN {statement}", params).scalars().all()
+    engine.dispose()
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize(
+    ("query", "index"),
+    [
+        ({"filter": {"eq": {"status": "S1"}}}, "mirror_items__status"),
+        ({"sort": [{"created_at": "asc"}]}, "mirror_items__created_at"),
+        ({"sort": [{"created_at": "desc"}]}, "mirror_items__created_at"),
+        ({"filter": {"eq": {"status": "S2"}}, "sort": [{"status": "desc"}]}, "__status"),
+        ({"sort": [{"id": "desc"}]}, "mirror_items__pk_key"),
+        ({"sort": [{"id": "asc"}, {"count": "desc"}]}, "mirror_items__pk_key"),
+        ({}, "mirror_items_pkey"),  # load order: `_rowid`, the primary key
+    ],
+    ids=str,
+)
+@pytest.mark.parametrize("page", [1, 2])
+def test_key_order_comes_from_the_index(
+    pg_url: str, query: dict[str, Any], index: str, page: int
+) -> None:
+    """`_rowid` (the tie-break) and the key are NOT NULL: ordering them with a NULLS clause
+    the index does not have made PostgreSQL read every match and sort them. A sort on the
+    key needs no tie-break (the key is unique), which would cost a sort step too."""
+    plan = search_plan(pg_url, query, page=page)
+    assert index in plan
+    assert "Sort" not in plan, plan
