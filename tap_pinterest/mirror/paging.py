@@ -47,19 +47,17 @@ def page(  # noqa: PLR0917
         return list(conn.execute(stmt.order_by(scan.rowid).limit(limit + 1)))
     rowid = table.c._rowid
     exprs = [(compiler.root.value_of(f), desc) for f, desc in sort]
-    # the key is unique: a sort on it orders every row, and nothing after it counts
-    unique = next((i for i, (e, _) in enumerate(exprs) if e is table.c._pk), None)
-    if unique is None:
-        keys = [*exprs, (rowid, exprs[-1][1] if exprs else False)]
-    else:
-        keys = exprs[: unique + 1]
+    # a sort ending on the unique key (`Compiler.sort` puts nothing after it) orders every
+    # row: it needs no tie-break
+    keyed = bool(exprs) and exprs[-1][0] is table.c._pk
+    keys = exprs if keyed else [*exprs, (rowid, exprs[-1][1] if exprs else False)]
     order = [dialects.ordering(e, descending=d) for e, d in keys]
     base = sa.select(rowid, table.c._record, *(e for e, _ in exprs)).where(where).order_by(*order)
     if after is None:
         return list(conn.execute(base.limit(limit + 1)))
     values, last_rowid = after
-    if unique is not None:
-        return list(conn.execute(base.where(_after(keys, values[: len(keys)])).limit(limit + 1)))
+    if keyed:
+        return list(conn.execute(base.where(_after(keys, values)).limit(limit + 1)))
     if len(exprs) == 1:
         return _page_single_key(conn, base, exprs[0], rowid, values[0], last_rowid, limit)
     return list(conn.execute(base.where(_after(keys, [*values, last_rowid])).limit(limit + 1)))

@@ -2,8 +2,9 @@
 
 - RECORD: upserted on the SCHEMA's key_properties, in batches; one writer thread runs the
   batches in long transactions, committed every `COMMIT_ROWS` records or
-  `COMMIT_SECONDS`, and before any STATE, schema change or ACTIVATE_VERSION; the writer
-  keeps one connection for the whole run, so the index pages stay in its page cache;
+  `COMMIT_SECONDS`, and before a STATE is written, a schema change or ACTIVATE_VERSION;
+  the writer keeps one connection for the whole run, so the index pages stay in its
+  page cache;
 - SCHEMA: creates the stream's table, or adds the columns of fields a schema gained;
 - STATE: every sink is drained (committed) before the STATE is written to stdout, at most
   once every `state_interval_seconds`: a STATE that comes sooner is written at the next
