@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from tap_pinterest.mirror import dialects
+from tap_pinterest.mirror import dialects, textsearch
 from tap_pinterest.mirror.errors import QueryError
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ def page(  # noqa: PLR0917
     compiler: Compiler,
     where: Any,
     sort: list[tuple[FieldInfo, bool]],
-    scan: dialects.TextScan | None,
+    scan: textsearch.TextScan | None,
     after: tuple[list[Any], Any] | None,
     limit: int,
 ) -> list[Any]:

@@ -44,7 +44,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tap_pinterest.mirror import dialects
+from tap_pinterest.mirror import dialects, textsearch
 from tap_pinterest.mirror.errors import QueryError
 from tap_pinterest.mirror.schema import SCALAR_KINDS, FieldInfo, field_map
 from tap_pinterest.mirror.store import StreamInfo, json_value
@@ -201,14 +201,14 @@ class Compiler:
             return column.ilike(value)
         words = split_words(op, value)
         if indexed and info is not None:
-            return dialects.word_match(
+            return textsearch.word_match(
                 self.dialect, info.table, f.path[0], words, ordered=op == "fuzzy"
             )
         if op == "fuzzy":
             return column.ilike("%" + "%".join(words) + "%")
         return sa.or_(*(column.ilike(f"%{w}%") for w in words))
 
-    def text_scan(self, flt: object) -> dialects.TextScan | None:
+    def text_scan(self, flt: object) -> textsearch.TextScan | None:
         """For a filter that is one `fuzzy`/`keyword` on one indexed text field, the scan
         that reads its matches in load order (call after `condition` has checked it)."""
         if not isinstance(flt, dict) or len(flt) != 1:
@@ -220,7 +220,9 @@ class Compiler:
         if name not in self.info.text_fields or not isinstance(value, str):
             return None
         words = split_words(op, value)
-        return dialects.word_scan(self.dialect, self.info.table, name, words, ordered=op == "fuzzy")
+        return textsearch.word_scan(
+            self.dialect, self.info.table, name, words, ordered=op == "fuzzy"
+        )
 
     def _contains(self, scope: Scope, f: FieldInfo, value: Any) -> Any:
         if f.kind != "array" or f.item_kind not in SCALAR_KINDS:

@@ -27,7 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from tap_pinterest.mirror import dialects
+from tap_pinterest.mirror import dialects, textsearch
 from tap_pinterest.mirror.errors import RecordKeyError
 from tap_pinterest.mirror.schema import (
     FieldInfo,
@@ -202,7 +202,7 @@ class Store:
         table.create(conn)
         for col in columns:
             self._index(conn, table, col, keys)
-        dialects.create_text_index(conn, name, text_fields(columns))
+        textsearch.create_text_index(conn, name, text_fields(columns))
         conn.execute(
             sa.insert(self.catalog).values(
                 stream=stream,
@@ -243,7 +243,7 @@ class Store:
             )
             self._index(conn, table, col, info.key_properties)
         if text_fields(columns) != info.text_fields:
-            dialects.create_text_index(conn, table.name, text_fields(columns))
+            textsearch.create_text_index(conn, table.name, text_fields(columns))
         conn.execute(
             sa.update(self.catalog)
             .where(self.catalog.c.stream == info.name)
