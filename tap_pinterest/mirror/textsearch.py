@@ -31,11 +31,11 @@ def create_text_index(conn: Connection, table_name: str, fields: list[str]) -> N
         return
     cols = [f"f_{name}" for name in fields]
     if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        trgm = _trgm_schema(conn)
         for col in cols:
             conn.exec_driver_sql(
                 f'CREATE INDEX IF NOT EXISTS "{table_name}__trgm_{col}" '
-                f'ON "{table_name}" USING gin ("{col}" gin_trgm_ops)'
+                f'ON "{table_name}" USING gin ("{col}" {trgm}.gin_trgm_ops)'
             )
         return
     # DDL cannot bind identifiers: `table_name` comes from `store.table_name_for` and the
@@ -64,6 +64,17 @@ def create_text_index(conn: Connection, table_name: str, fields: list[str]) -> N
         f"INSERT INTO {fts}(rowid, {col_list}) VALUES (new._rowid, {new}); END"
     )
     conn.exec_driver_sql(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")  # noqa: S608
+
+
+def _trgm_schema(conn: Connection) -> str:
+    """The schema of pg_trgm (quoted), created in `public` if missing: not in the URL's
+    first schema, which may be one a benchmark or a test drops again."""
+    conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
+    schema = conn.exec_driver_sql(
+        "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+        "WHERE e.extname = 'pg_trgm'"
+    ).scalar_one()
+    return str(conn.dialect.identifier_preparer.quote_identifier(schema))
 
 
 def drop_text_index(conn: Connection, table_name: str) -> None:
