@@ -15,7 +15,8 @@ stream's schema before any SQL is built; values are always bound parameters.
 
 Text: `like` is a case-insensitive LIKE (`%` and `_` wildcards). `fuzzy` and `keyword`
 split the value into words; on the indexed text fields (title, description, name, note)
-they match whole words (FTS5 on SQLite, pg_trgm-backed regexes on PostgreSQL):
+they match whole words (FTS5 on SQLite; on PostgreSQL a word regex, behind a GIN word
+index for ASCII words and pg_trgm for the others; see `textsearch`):
 fuzzy = every word, in order, anything between ("red dress" matches "Red summer dress");
 keyword = any of the words. On other string fields they match substrings.
 

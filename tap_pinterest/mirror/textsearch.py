@@ -1,8 +1,9 @@
-"""Text search: the text index of the indexed text fields and the SQL of `fuzzy` and
+"""Text search: the word index of the indexed text fields and the SQL of `fuzzy` and
 `keyword` on them, on SQLite and PostgreSQL (the rest of their differences: `dialects`).
 
-SQLite: an FTS5 word index, which yields its matches in `_rowid` order. PostgreSQL: a
-pg_trgm GIN index per field, which serves the word regexes.
+SQLite: an FTS5 word index, which yields its matches in `_rowid` order. PostgreSQL: a GIN
+index of each field's words (a tsvector) that finds the candidates of ASCII words, a
+word regex that decides, and pg_trgm's GIN index for `like` and the other words.
 """
 
 from __future__ import annotations
@@ -24,13 +25,16 @@ def create_text_index(conn: Connection, table_name: str, fields: list[str]) -> N
     """(Re)create the text index over the promoted text columns `f_<field>`.
 
     SQLite: an FTS5 word index (unicode61, case-folded) kept in step by triggers.
-    PostgreSQL: a pg_trgm GIN index per column (serves ILIKE and the word regexes).
+    PostgreSQL: per column, a GIN word index (`word_vector`, the prefilter of `fuzzy` and
+    `keyword`) and a pg_trgm GIN index (serves `like`'s ILIKE, and the word regexes of
+    words the word index cannot answer).
     """
     drop_text_index(conn, table_name)
     if not fields:
         return
     cols = [f"f_{name}" for name in fields]
     if conn.dialect.name == "postgresql":
+        add_word_indexes(conn, table_name, fields)
         trgm = _trgm_schema(conn)
         for col in cols:
             conn.exec_driver_sql(
@@ -75,6 +79,36 @@ def _trgm_schema(conn: Connection) -> str:
         "WHERE e.extname = 'pg_trgm'"
     ).scalar_one()
     return str(conn.dialect.identifier_preparer.quote_identifier(schema))
+
+
+def word_vector(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """PostgreSQL: the words of a text as a tsvector, the expression of its word index.
+
+    Every run of non-alphanumerics becomes a space first, so each of our words stands
+    alone before the 'simple' parser, which lower-cases what it finds and drops nothing
+    (no stop words, no stemming). Constants are inlined: the planner matches a query's
+    expression to the index's by its text.
+    """
+    spaced = sa.func.regexp_replace(
+        column,
+        sa.literal_column("'[^[:alnum:]]+'"),
+        sa.literal_column("' '"),
+        sa.literal_column("'g'"),
+    )
+    return sa.func.to_tsvector(sa.literal_column("'simple'::regconfig"), spaced)
+
+
+def add_word_indexes(conn: Connection, table_name: str, fields: list[str]) -> None:
+    """Create the word indexes of `fields` that are missing (a mirror made before them
+    gains them at its next load). Nothing to do on SQLite: FTS5 is the word index."""
+    if conn.dialect.name != "postgresql":
+        return
+    for name in fields:
+        vector = word_vector(sa.column(f"f_{name}")).compile(dialect=conn.dialect)
+        conn.exec_driver_sql(
+            f'CREATE INDEX IF NOT EXISTS "{table_name}__words_f_{name}" '
+            f'ON "{table_name}" USING gin (({vector}))'
+        )
 
 
 def drop_text_index(conn: Connection, table_name: str) -> None:
@@ -153,7 +187,14 @@ def word_match(
     column = table.c[f"f_{field}"]
     if dialect == "postgresql":
         any_word = _PG_WORD.format("(?:" + "|".join(words) + ")")
-        return column.op("~*")(_in_order(_PG_WORD, words) if ordered else any_word)
+        pattern = _in_order(_PG_WORD, words) if ordered else any_word
+        candidates = _word_prefilter(column, words, ordered=ordered)
+        if candidates is None:
+            return column.op("~*")(pattern)  # pg_trgm's index serves it
+        # `~*` called as its function: the same test, but no index matches it, so the
+        # planner does not also read pg_trgm's index, whose (lossy) matches would make it
+        # recompute every candidate's word vector
+        return sa.and_(candidates, sa.func.texticregexeq(column, pattern))
     fts = sa.table(fts_name(table.name), sa.column("rowid"), sa.column(f"f_{field}"))
     hits = sa.select(fts.c.rowid).where(
         fts.c[f"f_{field}"].op("MATCH")(_fts_query(words, ordered=ordered))
@@ -162,6 +203,35 @@ def word_match(
     if ordered and len(words) > 1:
         return sa.and_(found, _sqlite_in_order(column, words))
     return found
+
+
+#: longer words are left to the regex (to_tsvector drops words over 2047 bytes)
+MAX_INDEXED_WORD = 100
+
+
+def _word_prefilter(
+    column: sa.ColumnElement[Any], words: list[str], *, ordered: bool
+) -> sa.ColumnElement[bool] | None:
+    """PostgreSQL: the rows the word index finds for `words` (a superset of the matches;
+    the regex decides), or None where it cannot answer.
+
+    Only ASCII words are looked up: a whole ASCII word stands alone in `word_vector`'s
+    text, spaced apart, and the parser reads it as it reads the same word alone. Beyond
+    ASCII, which characters are letters, and how they fold case, is up to the server's
+    locale and may differ between the parser and the regex. The parser may also cut an
+    ASCII word ("1e5x" is '1e5' and 'x'), so each word goes through it too
+    (`plainto_tsquery`) and all its parts are required.
+    """
+    if not all(w.isascii() and len(w) <= MAX_INDEXED_WORD for w in words):
+        return None
+    simple: sa.ColumnElement[Any] = sa.literal_column("'simple'::regconfig")
+    if ordered:
+        query: sa.ColumnElement[Any] = sa.func.plainto_tsquery(simple, " ".join(words))
+    else:
+        query = sa.func.plainto_tsquery(simple, words[0])
+        for word in words[1:]:  # tsquery || tsquery: either
+            query = query.op("||")(sa.func.plainto_tsquery(simple, word))
+    return word_vector(column).op("@@")(query)
 
 
 def _fts_query(words: list[str], *, ordered: bool) -> str:
