@@ -32,8 +32,9 @@ agree on letters and decimal digits (other number characters such as "²" may di
 
 Order: with a sort, by the sort fields, ties in load order (the order the mirror first
 stored the records; an upsert keeps a record's place); without one, in load order, which
-the sort indexes (field, `_rowid`) and the text index yield without sorting. Either way
-a cursor pages through every record once.
+the sort indexes (field, `_rowid`) and FTS5 yield without sorting (PostgreSQL's word
+index does not: a text search there is read in windows of `_rowid`, see `paging`).
+Either way a cursor pages through every record once.
 """
 
 from __future__ import annotations

@@ -162,6 +162,9 @@ class TextScan:
     source: sa.FromClause
     where: sa.ColumnElement[bool]
     rowid: sa.ColumnElement[Any]
+    #: read in windows of `_rowid` (`paging`): PostgreSQL's word index yields its matches
+    #: in no order, so without a window a common word would be read whole and sorted
+    windowed: bool = False
 
 
 def word_scan(
@@ -170,7 +173,7 @@ def word_scan(
     """`word_match` as a scan in `_rowid` order (the filter is that one condition)."""
     if dialect == "postgresql":
         where = word_match(dialect, table, field, words, ordered=ordered)
-        return TextScan(table, where, table.c._rowid)
+        return TextScan(table, where, table.c._rowid, windowed=True)
     fts = sa.table(fts_name(table.name), sa.column("rowid"), sa.column(f"f_{field}")).alias("fts")
     where = fts.c[f"f_{field}"].op("MATCH")(_fts_query(words, ordered=ordered))
     if ordered and len(words) > 1:

@@ -1,5 +1,6 @@
-"""PostgreSQL's word index: the prefilter for ASCII words only, and an earlier mirror
-gaining the index (the words themselves: test_words.py)."""
+"""PostgreSQL's word index and how a text search reads it: the prefilter for ASCII words
+only, an earlier mirror gaining the index, and the scan in windows of `_rowid` that
+returns every match once (the words themselves: test_words.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from tap_pinterest.mirror import Mirror, dialects
-from tests.mirror.conftest import item, load_items, make_url
+from tap_pinterest.mirror import Mirror, dialects, paging
+from tests.mirror.conftest import item, load_items, make_url, paged_ids
 from tests.mirror.test_indexes import _index_columns
 from tests.mirror.test_plans import statements
 
@@ -78,3 +79,56 @@ def test_an_earlier_mirror_gains_the_word_index_on_the_next_load(pg_url: str) ->
     assert _word_indexes(pg_url) == {f"{TABLE}__words_f_title", f"{TABLE}__words_f_description"}
     found, _ = _search_sql(pg_url, {"fuzzy": {"title": "summer dress 20"}})
     assert found == ["item020"]
+
+
+# the windowed scan
+
+#: "every" in every title, "some" in one in 7, "rare" in the first and the last two
+#: records, "none" in none
+N = 120
+
+
+def _title(i: int) -> str:
+    words = ["every"]
+    if i % 7 == 3:
+        words.append("some")
+    if i in (0, N - 2, N - 1):
+        words.append("rare")
+    return " ".join(words)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def windowed(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Mirror]:
+    urls = make_url(request.param, tmp_path_factory.mktemp(request.param))
+    url = next(urls)
+    # loaded out of key order, so load order and key order differ
+    load_items(url, [item(1000 - i, title=_title(i)) for i in range(N)])
+    with Mirror(url) as m:
+        yield m
+    next(urls, None)
+
+
+@pytest.mark.parametrize("word", ["every", "some", "rare", "none", "some rare"])
+@pytest.mark.parametrize("limit", [1, 3, 10, 1000])
+@pytest.mark.parametrize(("first", "most"), [(1, 1), (4, 1000), (50, 50)])
+def test_a_windowed_scan_pages_through_every_match_once(  # noqa: PLR0917
+    windowed: Mirror, monkeypatch: pytest.MonkeyPatch, word: str, limit: int, first: int, most: int
+) -> None:
+    """Windows of every size: the second one capped (the rest of the table read at once),
+    sized from a dense or a sparse first window, or empty after it."""
+    monkeypatch.setattr(paging, "FIRST_WINDOW", first)
+    monkeypatch.setattr(paging, "MAX_WINDOW", most)
+    wanted = set(word.split())
+    want = [f"item{1000 - i:03d}" for i in range(N) if wanted & set(_title(i).split())]
+    assert paged_ids(windowed, {"filter": {"keyword": {"title": word}}}, limit) == want
+
+
+def test_a_page_of_a_common_word_stops_in_the_first_window(pg_url: str) -> None:
+    load_items(pg_url, [item(i, title=_title(i)) for i in range(N)])
+    with Mirror(pg_url) as m, statements() as seen:
+        page = m.search("items", {"filter": {"keyword": {"title": "every"}}}, limit=5)
+    assert len(page["data"]) == 5
+    (select,) = [s for s, _ in seen if "plainto_tsquery" in s]
+    assert "_rowid <=" in select

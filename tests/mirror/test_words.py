@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tap_pinterest.mirror import Mirror
-from tests.mirror.conftest import BACKENDS, item, load_items, make_url
+from tests.mirror.conftest import BACKENDS, item, load_items, make_url, paged_ids
 
 TITLES = {
     "w01": "red_dress",
@@ -109,12 +109,4 @@ def test_a_text_search_returns_matches_in_load_order(mirror: Mirror) -> None:
 @pytest.mark.parametrize("limit", [1, 2, 5])
 def test_a_text_search_pages_once(mirror: Mirror, limit: int) -> None:
     query = {"filter": {"fuzzy": {"description": "linen piece"}}}
-    seen: list[str] = []
-    cursor = None
-    while True:
-        page = mirror.search("items", query, limit=limit, cursor=cursor)
-        seen.extend(r["id"] for r in page["data"])
-        if not page["meta"]["has_more"]:
-            break
-        cursor = page["meta"]["cursor"]
-    assert seen == LOAD_ORDER
+    assert paged_ids(mirror, query, limit) == LOAD_ORDER
