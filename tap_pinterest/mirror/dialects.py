@@ -161,9 +161,22 @@ def nullable(column: sa.ColumnElement[Any]) -> bool:
 def refresh_statistics(conn: Connection, table_name: str) -> None:
     """After a load: PostgreSQL's planner needs the table's statistics (autovacuum may take
     minutes to gather them, and until then a text search can pick a plan 100 times
-    slower), so ANALYZE it. SQLite plans the mirror's queries well without statistics."""
+    slower), so ANALYZE it. SQLite plans the mirror's queries well without statistics.
+
+    The GIN indexes' pending lists (where inserts wait to be merged, up to 4 MB) are
+    merged too: every search reads a pending list whole, which after a load of 1M pins
+    doubled the time to look a word up (12 ms instead of 6).
+    """
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(f'ANALYZE "{table_name}"')
+        conn.execute(
+            sa.text(
+                "SELECT gin_clean_pending_list(i.indexrelid) FROM pg_index i "
+                "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam "
+                "WHERE i.indrelid = CAST(:table AS regclass) AND a.amname = 'gin'"
+            ),
+            {"table": f'"{table_name}"'},
+        ).all()
 
 
 def _sqlite_path(path: tuple[str, ...]) -> str:

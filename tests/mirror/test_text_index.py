@@ -132,3 +132,19 @@ def test_a_page_of_a_common_word_stops_in_the_first_window(pg_url: str) -> None:
     assert len(page["data"]) == 5
     (select,) = [s for s, _ in seen if "plainto_tsquery" in s]
     assert "_rowid <=" in select
+
+
+def test_a_load_leaves_no_pending_gin_entries(pg_url: str) -> None:
+    """A search reads a GIN index's pending list whole: the load merges it."""
+    load_items(pg_url, [item(i) for i in range(30)])
+    load_items(pg_url, [item(i) for i in range(30, 60)])
+    engine = dialects.make_engine(pg_url)
+    with engine.begin() as conn:
+        pending = conn.exec_driver_sql(
+            "SELECT c.relname, gin_clean_pending_list(c.oid) FROM pg_index i "
+            "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam "
+            "WHERE i.indrelid = 'mirror_items'::regclass AND a.amname = 'gin'"
+        ).all()
+    engine.dispose()
+    assert len(pending) == 4  # words and pg_trgm, on title and description
+    assert all(pages == 0 for _, pages in pending), pending
