@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.url import make_url
 
-from tap_pinterest.mirror import dialects, paging
+from tap_pinterest.mirror import dialects, paging, textsearch
 from tap_pinterest.mirror.errors import NotFoundError, QueryError
 from tap_pinterest.mirror.query import Compiler
 from tap_pinterest.mirror.store import Store, StreamInfo
@@ -47,7 +47,7 @@ class Mirror:
             if self._sqlite_missing():
                 return None
             engine: Engine = dialects.make_engine(self.url)
-            dialects.add_search_functions(engine)
+            textsearch.add_search_functions(engine)
             self._store = Store(engine)
         return self._store
 

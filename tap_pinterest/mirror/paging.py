@@ -10,12 +10,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import math
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from tap_pinterest.mirror import dialects
+from tap_pinterest.mirror import dialects, textsearch
 from tap_pinterest.mirror.errors import QueryError
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ def page(  # noqa: PLR0917
     compiler: Compiler,
     where: Any,
     sort: list[tuple[FieldInfo, bool]],
-    scan: dialects.TextScan | None,
+    scan: textsearch.TextScan | None,
     after: tuple[list[Any], Any] | None,
     limit: int,
 ) -> list[Any]:
@@ -41,10 +42,7 @@ def page(  # noqa: PLR0917
     """
     table = compiler.info.table
     if scan is not None:
-        stmt = sa.select(scan.rowid, table.c._record).select_from(scan.source).where(scan.where)
-        if after is not None:
-            stmt = stmt.where(scan.rowid > after[1])
-        return list(conn.execute(stmt.order_by(scan.rowid).limit(limit + 1)))
+        return _scan_page(conn, table, scan, None if after is None else after[1], limit)
     rowid = table.c._rowid
     exprs = [(compiler.root.value_of(f), desc) for f, desc in sort]
     # a sort ending on the unique key (`Compiler.sort` puts nothing after it) orders every
@@ -61,6 +59,46 @@ def page(  # noqa: PLR0917
     if len(exprs) == 1:
         return _page_single_key(conn, base, exprs[0], rowid, values[0], last_rowid, limit)
     return list(conn.execute(base.where(_after(keys, [*values, last_rowid])).limit(limit + 1)))
+
+
+#: `_rowid`s the first window of a windowed text scan spans, and the most the second may
+FIRST_WINDOW = 32_768
+MAX_WINDOW = 4 * FIRST_WINDOW
+
+
+def _scan_page(
+    conn: Connection, table: sa.Table, scan: textsearch.TextScan, last_rowid: int | None, limit: int
+) -> list[Any]:
+    """Up to limit+1 matches of a text `scan` after `last_rowid`, in `_rowid` order.
+
+    A windowed scan reads at most three ranges of `_rowid`: the next FIRST_WINDOW, then a
+    window sized from the matches seen in the first (twice what should hold the rest of
+    the page, at most MAX_WINDOW), then everything after. A page of a common word stops
+    in the first window instead of gathering and sorting all its matches; a word that is
+    rare here goes on to the word index over the rest of the table.
+    """
+    stmt = sa.select(scan.rowid, table.c._record).select_from(scan.source).where(scan.where)
+    stmt = stmt.order_by(scan.rowid)
+    rows: list[Any] = []
+    low, window = last_rowid, FIRST_WINDOW if scan.windowed else None
+    for windows_left in (2, 1, 0):
+        part = stmt if low is None else stmt.where(scan.rowid > low)
+        if window is None or not windows_left:
+            rows.extend(conn.execute(part.limit(limit + 1 - len(rows))))
+            break
+        high = (low or 0) + window
+        found = conn.execute(part.where(scan.rowid <= high).limit(limit + 1 - len(rows))).all()
+        rows.extend(found)
+        if len(rows) > limit:
+            break
+        # the next window holds, at the density seen, twice what the page still lacks;
+        # a wider one costs more than the word index's matches over the rest of the table
+        if found:
+            window = math.ceil(2 * (limit + 1 - len(rows)) * window / len(found))
+        if not found or window > MAX_WINDOW:
+            window = None
+        low = high
+    return rows
 
 
 def _page_single_key(  # noqa: PLR0917

@@ -15,7 +15,8 @@ stream's schema before any SQL is built; values are always bound parameters.
 
 Text: `like` is a case-insensitive LIKE (`%` and `_` wildcards). `fuzzy` and `keyword`
 split the value into words; on the indexed text fields (title, description, name, note)
-they match whole words (FTS5 on SQLite, pg_trgm-backed regexes on PostgreSQL):
+they match whole words (FTS5 on SQLite; on PostgreSQL a word regex, behind a GIN word
+index for ASCII words and pg_trgm for the others; see `textsearch`):
 fuzzy = every word, in order, anything between ("red dress" matches "Red summer dress");
 keyword = any of the words. On other string fields they match substrings.
 
@@ -31,8 +32,9 @@ agree on letters and decimal digits (other number characters such as "²" may di
 
 Order: with a sort, by the sort fields, ties in load order (the order the mirror first
 stored the records; an upsert keeps a record's place); without one, in load order, which
-the sort indexes (field, `_rowid`) and the text index yield without sorting. Either way
-a cursor pages through every record once.
+the sort indexes (field, `_rowid`) and FTS5 yield without sorting (PostgreSQL's word
+index does not: a text search there is read in windows of `_rowid`, see `paging`).
+Either way a cursor pages through every record once.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tap_pinterest.mirror import dialects
+from tap_pinterest.mirror import dialects, textsearch
 from tap_pinterest.mirror.errors import QueryError
 from tap_pinterest.mirror.schema import SCALAR_KINDS, FieldInfo, field_map
 from tap_pinterest.mirror.store import StreamInfo, json_value
@@ -201,14 +203,14 @@ class Compiler:
             return column.ilike(value)
         words = split_words(op, value)
         if indexed and info is not None:
-            return dialects.word_match(
+            return textsearch.word_match(
                 self.dialect, info.table, f.path[0], words, ordered=op == "fuzzy"
             )
         if op == "fuzzy":
             return column.ilike("%" + "%".join(words) + "%")
         return sa.or_(*(column.ilike(f"%{w}%") for w in words))
 
-    def text_scan(self, flt: object) -> dialects.TextScan | None:
+    def text_scan(self, flt: object) -> textsearch.TextScan | None:
         """For a filter that is one `fuzzy`/`keyword` on one indexed text field, the scan
         that reads its matches in load order (call after `condition` has checked it)."""
         if not isinstance(flt, dict) or len(flt) != 1:
@@ -220,7 +222,9 @@ class Compiler:
         if name not in self.info.text_fields or not isinstance(value, str):
             return None
         words = split_words(op, value)
-        return dialects.word_scan(self.dialect, self.info.table, name, words, ordered=op == "fuzzy")
+        return textsearch.word_scan(
+            self.dialect, self.info.table, name, words, ordered=op == "fuzzy"
+        )
 
     def _contains(self, scope: Scope, f: FieldInfo, value: Any) -> Any:
         if f.kind != "array" or f.item_kind not in SCALAR_KINDS:

@@ -8,8 +8,8 @@ Layout of a stream table `mirror_<stream>`:
 - `_record` the whole record (JSON on SQLite, JSONB on PostgreSQL);
 - `f_<field>` a typed copy of the top-level scalar fields that are searched often: ids,
   times and statuses get a b-tree index on (`f_<field>`, `_rowid`), the order a sorted
-  page is read in; the text fields get a word index (FTS5 on SQLite, pg_trgm on
-  PostgreSQL).
+  page is read in; the text fields get a word index (FTS5 on SQLite; on PostgreSQL
+  a GIN tsvector index of the words, plus pg_trgm for `like`).
 
 `mirror_streams` holds, per stream, the merged schema, key properties, promoted columns,
 a generation counter bumped on every layout change, and when it was last loaded.
@@ -27,7 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from tap_pinterest.mirror import dialects
+from tap_pinterest.mirror import dialects, textsearch
 from tap_pinterest.mirror.errors import RecordKeyError
 from tap_pinterest.mirror.schema import (
     FieldInfo,
@@ -202,7 +202,7 @@ class Store:
         table.create(conn)
         for col in columns:
             self._index(conn, table, col, keys)
-        dialects.create_text_index(conn, name, text_fields(columns))
+        textsearch.create_text_index(conn, name, text_fields(columns))
         conn.execute(
             sa.insert(self.catalog).values(
                 stream=stream,
@@ -243,7 +243,7 @@ class Store:
             )
             self._index(conn, table, col, info.key_properties)
         if text_fields(columns) != info.text_fields:
-            dialects.create_text_index(conn, table.name, text_fields(columns))
+            textsearch.create_text_index(conn, table.name, text_fields(columns))
         conn.execute(
             sa.update(self.catalog)
             .where(self.catalog.c.stream == info.name)
@@ -266,14 +266,17 @@ class Store:
         sa.Index(f"{table.name}__{col}", *cols).create(conn)
 
     def _upgrade_indexes(self, conn: Connection, info: StreamInfo) -> None:
-        """Rebuild the sort indexes of a mirror made by an earlier version: (field, `_pk`).
+        """Bring the indexes of a mirror made by an earlier version up to date: rebuild
+        sort indexes on (field, `_pk`), add missing word indexes. Runs once per table and
+        process.
 
         Pages are now read in (field, `_rowid`) order, and an index on (field, `_pk`)
-        would leave every page to be sorted. Runs once per table and process.
+        would leave every page to be sorted.
         """
         if info.table.name in self._upgraded:
             return
         self._upgraded.add(info.table.name)
+        textsearch.add_word_indexes(conn, info.table.name, info.text_fields)
         quote = conn.dialect.identifier_preparer.quote
         for index in sa.inspect(conn).get_indexes(info.table.name):
             name, columns = index["name"], index["column_names"]

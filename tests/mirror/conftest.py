@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from tap_pinterest.mirror import Mirror
 from tap_pinterest.mirror.target import TargetPinterestMirror
 
 PG_URL = os.environ.get("MIRROR_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -123,6 +124,18 @@ def item(i: int, **over: Any) -> dict[str, Any]:
     }
     record.update(over)
     return record
+
+
+def paged_ids(mirror: Mirror, query: dict[str, Any], limit: int) -> list[str]:
+    """The ids of every record a search returns, page after page through the cursor."""
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page = mirror.search("items", query, limit=limit, cursor=cursor)
+        seen.extend(r["id"] for r in page["data"])
+        if not page["meta"]["has_more"]:
+            return seen
+        cursor = page["meta"]["cursor"]
 
 
 def load_items(url: str, records: list[dict[str, Any]], stream: str = "items") -> None:

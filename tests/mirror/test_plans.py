@@ -41,20 +41,28 @@ def statements() -> Iterator[list[tuple[str, Any]]]:
         sa.event.remove(Engine, "before_cursor_execute", capture)
 
 
-def search_plan(url: str, query: dict[str, Any], *, page: int = 1) -> str:
-    """EXPLAIN of the last statement of the `page`-th page of a search."""
+def search_plan(
+    url: str,
+    query: dict[str, Any],
+    *,
+    page: int = 1,
+    statement: int = -1,
+    disable: tuple[str, ...] = ("seqscan", "bitmapscan"),
+) -> str:
+    """EXPLAIN of a statement (by default the last) reading the table for the `page`-th
+    page of a search, with the `disable`d plan types switched off."""
     with Mirror(url) as m:
         cursor = None
         for _ in range(page - 1):
             cursor = m.search("items", query, limit=5, cursor=cursor)["meta"]["cursor"]
         with statements() as seen:
             m.search("items", query, limit=5, cursor=cursor)
-    statement, params = seen[-1]
+    sql, params = [(sql, p) for sql, p in seen if "FROM mirror_items" in sql][statement]
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
-        conn.exec_driver_sql("SET LOCAL enable_bitmapscan = off")
-        lines = conn.exec_driver_sql(f"EXPLAIN {statement}", params).scalars().all()
+        for plan_type in disable:
+            conn.exec_driver_sql(f"SET LOCAL enable_{plan_type} = off")
+        lines = conn.exec_driver_sql(f"EXPLAIN {sql}", params).scalars().all()
     engine.dispose()
     return "\n".join(lines)
 
@@ -82,3 +90,26 @@ def test_key_order_comes_from_the_index(
     plan = search_plan(pg_url, query, page=page)
     assert index in plan
     assert "Sort" not in plan, plan
+
+
+@pytest.mark.parametrize(
+    ("flt", "index"),
+    [
+        ({"keyword": {"title": "17"}}, "mirror_items__words_f_title"),
+        ({"fuzzy": {"description": "number 17"}}, "mirror_items__words_f_description"),
+        ({"and": [{"fuzzy": {"title": "dress 17"}}]}, "mirror_items__words_f_title"),
+        ({"like": {"title": "%dress 17%"}}, "mirror_items__trgm_f_title"),
+    ],
+    ids=str,
+)
+def test_text_searches_read_their_index(pg_url: str, flt: dict[str, Any], index: str) -> None:
+    """A GIN index is read through a bitmap only: with sequential and plain index scans
+    off, a selective word is looked up in its index (in the scan's first window of
+    `_rowid` too). The word regex of an ASCII word leaves pg_trgm's index alone: its
+    lossy matches would have every candidate's word vector recomputed."""
+    plan = search_plan(pg_url, {"filter": flt}, statement=0, disable=("seqscan", "indexscan"))
+    assert index in plan, plan
+    if "__words_" in index:
+        assert "__trgm_" not in plan, plan
+        filters = [line for line in plan.splitlines() if "Filter:" in line]
+        assert not any("to_tsvector" in line for line in filters), plan

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
-from tap_pinterest.mirror import Mirror, NotFoundError
+from tap_pinterest.mirror import Mirror, NotFoundError, dialects
 from tests.mirror.conftest import BACKENDS, item, load_items, make_url
 
 RECORDS = [item(i) for i in range(30)] + [
@@ -208,6 +211,71 @@ def test_fields_selection(mirror: Mirror) -> None:
 def test_records_round_trip_verbatim(mirror: Mirror) -> None:
     assert mirror.get("items", "item012") == BY_ID["item012"]
     assert mirror.get("items", "item030")["created_at"] is None
+
+
+def test_numbers_and_text_round_trip_through_the_decoder(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Records are decoded with msgspec (`dialects.loads`), to what `json` gives."""
+    decoded: list[object] = []
+    decode = msgspec.json.decode
+
+    def counted(text: Any) -> Any:
+        decoded.append(text)
+        return decode(text)
+
+    record = item(
+        0,
+        title="Ünïcode ✓ 😀 \u00e9",
+        count=-(2**63),
+        price=0.1 + 0.2,
+        media={"media_type": "image", "width": 2**70},  # beyond 64 bits: JSON only
+        owner={"username": None},
+        tags=["1e5x", "", "0"],
+    )
+    load_items(db_url, [record])
+    monkeypatch.setattr(dialects.msgspec.json, "decode", counted)
+    with Mirror(db_url) as m:
+        assert m.get("items", "item000") == record
+        assert m.search("items", {"filter": {"keyword": {"title": "ünïcode"}}})["data"] == [record]
+    assert len(decoded) >= 2
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a":[1,-2,3.5,"x"],"b":{"c":null,"d":true}}',
+        "123456789012345678901234567890",
+        "-18446744073709551617",
+        "1.10",
+        "0.1000000000000000055511151231257827",
+        "1E+2",
+        '"caf\\u00e9 \\ud83d\\ude00"',
+        # refused by msgspec, read by json: a lone surrogate, NaN, a float out of range
+        '"\\ud800"',
+        '{"v":NaN}',
+        "1e400",
+    ],
+)
+def test_decoding_gives_what_json_gives(text: str) -> None:
+    for raw in (text, text.encode()):
+        assert repr(dialects.loads(raw)) == repr(json.loads(raw))
+
+
+def test_postgresql_statements_are_not_prepared(tmp_path: Path) -> None:
+    """A prepared statement may switch to a generic plan, blind to how common a word is."""
+    urls = make_url("postgresql", tmp_path)
+    url = next(urls)
+    load_items(url, [item(i) for i in range(5)])
+    with Mirror(url) as m:
+        for _ in range(8):  # psycopg prepares a statement on its 5th run by default
+            m.search("items", {"filter": {"keyword": {"title": "dress"}}})
+        store = m._get_store()
+        assert store is not None
+        with store.engine.connect() as conn:  # the pool's one connection, reused
+            prepared = conn.exec_driver_sql("SELECT count(*) FROM pg_prepared_statements")
+            assert prepared.scalar() == 0
+    next(urls, None)
 
 
 def test_get_missing(mirror: Mirror) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tap_pinterest.mirror import Mirror
-from tests.mirror.conftest import BACKENDS, item, load_items, make_url
+from tests.mirror.conftest import BACKENDS, item, load_items, make_url, paged_ids
 
 TITLES = {
     "w01": "red_dress",
@@ -24,9 +24,12 @@ TITLES = {
     "w10": "user_name@example.com",
     "w11": "ÉCOLE Naïve",
     "w12": "reddress",
+    "w13": "1e5x 0x1f",  # PostgreSQL's text parser reads "1e5x" as '1e5' and 'x'
 }
 # loaded in this order, which is not the order of the keys
-LOAD_ORDER = ["w12", "w03", "w07", "w01", "w10", "w05", "w08", "w02", "w11", "w04", "w06", "w09"]
+LOAD_ORDER = [
+    "w12", "w03", "w07", "w01", "w10", "w05", "w08", "w02", "w11", "w04", "w13", "w06", "w09"
+]  # fmt: skip
 
 CASES: list[tuple[str, str, str, set[str]]] = [
     ("keyword", "title", "dress", {"w01", "w02", "w07", "w08"}),
@@ -62,6 +65,12 @@ CASES: list[tuple[str, str, str, set[str]]] = [
     ("keyword", "title", "user_name", {"w10"}),
     ("fuzzy", "title", "name com", {"w10"}),
     ("keyword", "title", "@example.com", {"w10"}),
+    ("keyword", "title", "1e5x", {"w13"}),
+    ("keyword", "title", "1E5X", {"w13"}),
+    ("keyword", "title", "1e5", set()),
+    ("keyword", "title", "x", set()),
+    ("fuzzy", "title", "1e5x 0x1f", {"w13"}),
+    ("fuzzy", "title", "0x1f 1e5x", set()),
 ]
 
 
@@ -100,12 +109,4 @@ def test_a_text_search_returns_matches_in_load_order(mirror: Mirror) -> None:
 @pytest.mark.parametrize("limit", [1, 2, 5])
 def test_a_text_search_pages_once(mirror: Mirror, limit: int) -> None:
     query = {"filter": {"fuzzy": {"description": "linen piece"}}}
-    seen: list[str] = []
-    cursor = None
-    while True:
-        page = mirror.search("items", query, limit=limit, cursor=cursor)
-        seen.extend(r["id"] for r in page["data"])
-        if not page["meta"]["has_more"]:
-            break
-        cursor = page["meta"]["cursor"]
-    assert seen == LOAD_ORDER
+    assert paged_ids(mirror, query, limit) == LOAD_ORDER

@@ -1,0 +1,150 @@
+"""PostgreSQL's word index and how a text search reads it: the prefilter for ASCII words
+only, an earlier mirror gaining the index, and the scan in windows of `_rowid` that
+returns every match once (the words themselves: test_words.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tap_pinterest.mirror import Mirror, dialects, paging
+from tests.mirror.conftest import item, load_items, make_url, paged_ids
+from tests.mirror.test_indexes import _index_columns
+from tests.mirror.test_plans import statements
+
+TABLE = "mirror_items"
+
+
+@pytest.fixture
+def pg_url(tmp_path: Path) -> Iterator[str]:
+    yield from make_url("postgresql", tmp_path)
+
+
+def _word_indexes(url: str) -> set[str]:
+    return {name for name in _index_columns(url) if "__words_" in name}
+
+
+def _search_sql(url: str, flt: dict[str, Any]) -> tuple[list[str], str]:
+    """The ids a search finds, and the SQL of its statements."""
+    with Mirror(url) as m, statements() as seen:
+        data = m.search("items", {"filter": flt}, limit=100)["data"]
+    return [r["id"] for r in data], "\n".join(s for s, _ in seen)
+
+
+@pytest.mark.parametrize(
+    ("word", "want", "indexed"),
+    [
+        ("dress", ["item000", "item002"], True),
+        ("1e5x", ["item001"], True),  # the parser reads '1e5' and 'x': both are required
+        ("covid19", ["item002"], True),
+        ("café", ["item001"], False),  # not ASCII: the regex alone decides
+        ("x" * 101, [], False),  # longer than any word the index is asked for
+    ],
+)
+def test_the_word_index_prefilters_ascii_words_only(
+    pg_url: str, word: str, want: list[str], indexed: bool
+) -> None:
+    load_items(
+        pg_url,
+        [
+            item(0, title="Red dress"),
+            item(1, title="café 1e5x"),
+            item(2, title="covid19 dress"),
+            item(3, title="1e5 x cafe"),  # the parts of "1e5x", as two words
+        ],
+    )
+    assert _word_indexes(pg_url) == {f"{TABLE}__words_f_title", f"{TABLE}__words_f_description"}
+    for flt in ({"keyword": {"title": word}}, {"and": [{"fuzzy": {"title": word}}]}):
+        found, sql = _search_sql(pg_url, flt)
+        assert found == want
+        assert ("plainto_tsquery" in sql) is indexed
+        # behind the word index, the regex is `~*` called as its function: as `~*`, the
+        # planner also read pg_trgm's index for it (on a big table, where the two differ)
+        assert ("texticregexeq" in sql) is indexed
+        assert ("~*" in sql) is not indexed
+
+
+def test_an_earlier_mirror_gains_the_word_index_on_the_next_load(pg_url: str) -> None:
+    load_items(pg_url, [item(i) for i in range(20)])
+    engine = dialects.make_engine(pg_url)
+    with engine.begin() as conn:  # the layout an earlier version built: pg_trgm only
+        for name in _word_indexes(pg_url):
+            conn.exec_driver_sql(f'DROP INDEX "{name}"')
+    engine.dispose()
+    assert _word_indexes(pg_url) == set()
+    load_items(pg_url, [item(20)])
+    assert _word_indexes(pg_url) == {f"{TABLE}__words_f_title", f"{TABLE}__words_f_description"}
+    found, _ = _search_sql(pg_url, {"fuzzy": {"title": "summer dress 20"}})
+    assert found == ["item020"]
+
+
+# the windowed scan
+
+#: "every" in every title, "some" in one in 7, "rare" in the first and the last two
+#: records, "none" in none
+N = 120
+
+
+def _title(i: int) -> str:
+    words = ["every"]
+    if i % 7 == 3:
+        words.append("some")
+    if i in (0, N - 2, N - 1):
+        words.append("rare")
+    return " ".join(words)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def windowed(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Mirror]:
+    urls = make_url(request.param, tmp_path_factory.mktemp(request.param))
+    url = next(urls)
+    # loaded out of key order, so load order and key order differ
+    load_items(url, [item(1000 - i, title=_title(i)) for i in range(N)])
+    with Mirror(url) as m:
+        yield m
+    next(urls, None)
+
+
+@pytest.mark.parametrize("word", ["every", "some", "rare", "none", "some rare"])
+@pytest.mark.parametrize("limit", [1, 3, 10, 1000])
+@pytest.mark.parametrize(("first", "most"), [(1, 1), (4, 1000), (50, 50)])
+def test_a_windowed_scan_pages_through_every_match_once(  # noqa: PLR0917
+    windowed: Mirror, monkeypatch: pytest.MonkeyPatch, word: str, limit: int, first: int, most: int
+) -> None:
+    """Windows of every size: the second one capped (the rest of the table read at once),
+    sized from a dense or a sparse first window, or empty after it."""
+    monkeypatch.setattr(paging, "FIRST_WINDOW", first)
+    monkeypatch.setattr(paging, "MAX_WINDOW", most)
+    wanted = set(word.split())
+    want = [f"item{1000 - i:03d}" for i in range(N) if wanted & set(_title(i).split())]
+    assert paged_ids(windowed, {"filter": {"keyword": {"title": word}}}, limit) == want
+
+
+def test_a_page_of_a_common_word_stops_in_the_first_window(pg_url: str) -> None:
+    load_items(pg_url, [item(i, title=_title(i)) for i in range(N)])
+    with Mirror(pg_url) as m, statements() as seen:
+        page = m.search("items", {"filter": {"keyword": {"title": "every"}}}, limit=5)
+    assert len(page["data"]) == 5
+    (select,) = [s for s, _ in seen if "plainto_tsquery" in s]
+    assert "_rowid <=" in select
+
+
+def test_a_load_leaves_no_pending_gin_entries(pg_url: str) -> None:
+    """A search reads a GIN index's pending list whole: the load merges it."""
+    load_items(pg_url, [item(i) for i in range(30)])
+    load_items(pg_url, [item(i) for i in range(30, 60)])
+    engine = dialects.make_engine(pg_url)
+    with engine.begin() as conn:
+        pending = conn.exec_driver_sql(
+            "SELECT c.relname, gin_clean_pending_list(c.oid) FROM pg_index i "
+            "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam "
+            "WHERE i.indrelid = 'mirror_items'::regclass AND a.amname = 'gin'"
+        ).all()
+    engine.dispose()
+    assert len(pending) == 4  # words and pg_trgm, on title and description
+    assert all(pages == 0 for _, pages in pending), pending
