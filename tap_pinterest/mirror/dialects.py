@@ -97,11 +97,21 @@ def make_engine(url: str, *, writer: bool = False) -> Engine:
     return engine
 
 
-def insert(engine: Engine | Connection, table: sa.Table) -> Any:
-    """The dialect's INSERT construct (both offer `on_conflict_do_update`)."""
-    if engine.dialect.name == "sqlite":
-        return sqlite.insert(table)
-    return postgresql.insert(table)
+def upsert(dialect: str, table: sa.Table, names: list[str], select: sa.Select[Any]) -> Any:
+    """INSERT the rows of `select` into the columns `names` of a stream table; a row whose
+    `_pk` is there already replaces it only if its version or record differs, so loading
+    the same records twice writes nothing."""
+    insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
+    ins = insert(table).from_select(names, select)
+    changed = sa.or_(
+        table.c._version.is_distinct_from(ins.excluded._version),
+        sa.cast(table.c._record, sa.Text) != sa.cast(ins.excluded._record, sa.Text),
+    )
+    return ins.on_conflict_do_update(
+        index_elements=[table.c._pk],
+        set_={name: ins.excluded[name] for name in names if name != "_pk"},
+        where=changed,
+    )
 
 
 def batch_elements(dialect: str) -> tuple[Any, sa.ColumnElement[Any]]:

@@ -112,5 +112,5 @@ def is_indexed(name: str, key_properties: list[str]) -> bool:
 
 
 def text_fields(columns: dict[str, str]) -> list[str]:
-    """The promoted string columns that get a trigram index."""
+    """The promoted string columns that get a text index (`textsearch`)."""
     return [name for name in TEXT_FIELDS if columns.get(name) == "string"]

@@ -27,7 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from tap_pinterest.mirror import dialects, textsearch
+from tap_pinterest.mirror import dialects, staging, textsearch
 from tap_pinterest.mirror.errors import RecordKeyError
 from tap_pinterest.mirror.schema import (
     FieldInfo,
@@ -70,14 +70,19 @@ def table_name_for(stream: str) -> str:
     return f"mirror_{safe}"
 
 
-def stream_table(name: str, columns: dict[str, str], metadata: sa.MetaData) -> sa.Table:
+def stream_table(
+    name: str, columns: dict[str, str], metadata: sa.MetaData, dialect: str
+) -> sa.Table:
+    """A stream's table. On SQLite `_pk` and `_record` are not declared NOT NULL: a NOT
+    NULL column makes an upsert keep a statement journal (see `staging`)."""
+    nullable = dialect == "sqlite"
     return sa.Table(
         name,
         metadata,
         sa.Column("_rowid", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
-        sa.Column("_pk", sa.Text, nullable=False, unique=True),
+        sa.Column("_pk", sa.Text, nullable=nullable, unique=True),
         sa.Column("_version", sa.BigInteger),
-        sa.Column("_record", dialects.JSON, nullable=False),
+        sa.Column("_record", dialects.JSON, nullable=nullable),
         *(sa.Column(f"f_{col}", _SQL_TYPES[kind]) for col, kind in columns.items()),
     )
 
@@ -160,7 +165,7 @@ class Store:
         columns = json.loads(row.columns)
         info = StreamInfo(
             name=stream,
-            table=stream_table(row.table_name, columns, sa.MetaData()),
+            table=stream_table(row.table_name, columns, sa.MetaData(), self.dialect),
             key_properties=json.loads(row.key_properties),
             schema=json.loads(row.json_schema),
             columns=columns,
@@ -190,7 +195,7 @@ class Store:
                     f"{list(key_properties)}; drop the mirror's table {current.table.name} first."
                 )
                 raise ValueError(msg)
-            self._upgrade_indexes(conn, current)
+            self._upgrade(conn, current)
             return self._evolve(conn, current, merge_schemas(current.schema, schema))
 
     def _create(
@@ -198,7 +203,7 @@ class Store:
     ) -> StreamInfo:
         columns = promoted_columns(schema, keys)
         name = table_name_for(stream)
-        table = stream_table(name, columns, sa.MetaData())
+        table = stream_table(name, columns, sa.MetaData(), self.dialect)
         table.create(conn)
         for col in columns:
             self._index(conn, table, col, keys)
@@ -228,7 +233,7 @@ class Store:
             if col not in columns
         }
         columns.update(added)
-        table = stream_table(info.table.name, columns, sa.MetaData())
+        table = stream_table(info.table.name, columns, sa.MetaData(), self.dialect)
         prep = conn.dialect.identifier_preparer
         for col, kind in added.items():
             column = table.c[f"f_{col}"]
@@ -265,10 +270,11 @@ class Store:
         cols = dialects.sort_index_columns(self.dialect, column, table.c._rowid)
         sa.Index(f"{table.name}__{col}", *cols).create(conn)
 
-    def _upgrade_indexes(self, conn: Connection, info: StreamInfo) -> None:
-        """Bring the indexes of a mirror made by an earlier version up to date: rebuild
-        sort indexes on (field, `_pk`), add missing word indexes. Runs once per table and
-        process.
+    def _upgrade(self, conn: Connection, info: StreamInfo) -> None:
+        """Bring a table made by an earlier version up to date: rebuild sort indexes on
+        (field, `_pk`), add missing word indexes (PostgreSQL), drop what made the SQLite
+        upsert keep a statement journal (`staging.upgrade_table`). Runs once per table
+        and process.
 
         Pages are now read in (field, `_rowid`) order, and an index on (field, `_pk`)
         would leave every page to be sorted.
@@ -277,6 +283,8 @@ class Store:
             return
         self._upgraded.add(info.table.name)
         textsearch.add_word_indexes(conn, info.table.name, info.text_fields)
+        if self.dialect == "sqlite":
+            staging.upgrade_table(conn, info.table.name)
         quote = conn.dialect.identifier_preparer.quote
         for index in sa.inspect(conn).get_indexes(info.table.name):
             name, columns = index["name"], index["column_names"]
@@ -288,20 +296,22 @@ class Store:
         """Insert or update a batch's rows (unique by pk) and delete its deleted keys, in
         the caller's transaction."""
         if batch.rows != b"[]":
-            conn.execute(
-                self._upsert_statement(info), {"rows": batch.rows, "records": batch.records}
-            )
+            statement = self._upsert_statement(info)
+            if isinstance(statement, staging.StagedUpsert):
+                statement.run(conn, batch)
+            else:
+                conn.execute(statement, {"rows": batch.rows, "records": batch.records})
         for start in range(0, len(batch.deleted), 500):
             chunk = batch.deleted[start : start + 500]
             conn.execute(sa.delete(info.table).where(info.table.c._pk.in_(chunk)))
         self._touch(conn, info)
 
     def _upsert_statement(self, info: StreamInfo) -> Any:
-        """INSERT ... SELECT from the batch's rows ... ON CONFLICT (_pk) DO UPDATE."""
+        """PostgreSQL: INSERT ... SELECT from the batch's rows ... ON CONFLICT (_pk) DO
+        UPDATE. SQLite: the same through a staging table (`staging.StagedUpsert`)."""
         cached = self._statements.get(info.name)
         if cached is not None and cached[0] == info.generation:
             return cached[1]
-        table = info.table
         elements, record = dialects.batch_elements(self.dialect)
         value = elements.c.value
         columns = {
@@ -311,17 +321,11 @@ class Store:
         }
         for i, (col, kind) in enumerate(info.columns.items(), start=4):
             columns[f"f_{col}"] = json_value(value[i], kind)
-        select = sa.select(*columns.values()).select_from(elements).where(sa.true())
-        ins = dialects.insert(self.engine, table).from_select(list(columns), select)
-        changed = sa.or_(
-            table.c._version.is_distinct_from(ins.excluded._version),
-            sa.cast(table.c._record, sa.Text) != sa.cast(ins.excluded._record, sa.Text),
-        )
-        stmt = ins.on_conflict_do_update(
-            index_elements=[table.c._pk],
-            set_={name: ins.excluded[name] for name in columns if name != "_pk"},
-            where=changed,
-        )
+        if self.dialect == "sqlite":
+            stmt: Any = staging.StagedUpsert.build(info, columns, elements)
+        else:
+            select = sa.select(*columns.values()).select_from(elements).where(sa.true())
+            stmt = dialects.upsert(self.dialect, info.table, list(columns), select)
         self._statements[info.name] = (info.generation, stmt)
         return stmt
 

@@ -24,7 +24,8 @@ def fts_name(table_name: str) -> str:
 def create_text_index(conn: Connection, table_name: str, fields: list[str]) -> None:
     """(Re)create the text index over the promoted text columns `f_<field>`.
 
-    SQLite: an FTS5 word index (unicode61, case-folded) kept in step by triggers.
+    SQLite: an FTS5 word index (unicode61, case-folded), kept in step by a trigger on
+    delete and by `staging.StagedUpsert` on insert and update.
     PostgreSQL: per column, a GIN word index (`word_vector`, the prefilter of `fuzzy` and
     `keyword`) and a pg_trgm GIN index (serves `like`'s ILIKE, and the word regexes of
     words the word index cannot answer).
@@ -46,26 +47,17 @@ def create_text_index(conn: Connection, table_name: str, fields: list[str]) -> N
     # columns from the promoted field names, both restricted to [a-z0-9_].
     fts = fts_name(table_name)
     col_list = ", ".join(cols)
-    new = ", ".join(f"new.{c}" for c in cols)
     old = ", ".join(f"old.{c}" for c in cols)
-    changed = " OR ".join(f"old.{c} IS NOT new.{c}" for c in cols)
     conn.exec_driver_sql(
         f"CREATE VIRTUAL TABLE {fts} USING fts5({col_list}, content='{table_name}', "
         "content_rowid='_rowid', tokenize='unicode61 remove_diacritics 0', detail=column, "
         "columnsize=0)"
     )
-    conn.exec_driver_sql(
-        f"CREATE TRIGGER {table_name}__ai AFTER INSERT ON {table_name} BEGIN "  # noqa: S608
-        f"INSERT INTO {fts}(rowid, {col_list}) VALUES (new._rowid, {new}); END"
-    )
+    # inserts and updates are indexed by `staging.StagedUpsert`, once per batch: a
+    # trigger writing FTS5 would make every upsert keep a statement journal
     conn.exec_driver_sql(
         f"CREATE TRIGGER {table_name}__ad AFTER DELETE ON {table_name} BEGIN "  # noqa: S608
         f"INSERT INTO {fts}({fts}, rowid, {col_list}) VALUES ('delete', old._rowid, {old}); END"
-    )
-    conn.exec_driver_sql(
-        f"CREATE TRIGGER {table_name}__au AFTER UPDATE ON {table_name} WHEN {changed} BEGIN "  # noqa: S608
-        f"INSERT INTO {fts}({fts}, rowid, {col_list}) VALUES ('delete', old._rowid, {old}); "
-        f"INSERT INTO {fts}(rowid, {col_list}) VALUES (new._rowid, {new}); END"
     )
     conn.exec_driver_sql(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")  # noqa: S608
 

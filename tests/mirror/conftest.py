@@ -67,9 +67,10 @@ def record_message(stream: str, record: dict[str, Any], version: int | None = No
     return message
 
 
-def run_target(url: str, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Feed `messages` to the target in-process; return the STATE values it emitted."""
-    target = TargetPinterestMirror(config={"database_url": url})
+def run_target(url: str, messages: list[dict[str, Any]], **config: Any) -> list[dict[str, Any]]:
+    """Feed `messages` to the target in-process (with more `config`, if given); return
+    the STATE values it emitted."""
+    target = TargetPinterestMirror(config={"database_url": url, **config})
     lines = "".join(json.dumps(m) + "\n" for m in messages)
     out = io.StringIO()
     with redirect_stdout(out):
@@ -138,9 +139,12 @@ def paged_ids(mirror: Mirror, query: dict[str, Any], limit: int) -> list[str]:
         cursor = page["meta"]["cursor"]
 
 
-def load_items(url: str, records: list[dict[str, Any]], stream: str = "items") -> None:
+def load_items(
+    url: str, records: list[dict[str, Any]], stream: str = "items", **config: Any
+) -> None:
     run_target(
         url,
         [schema_message(stream, ITEMS_SCHEMA, ["id"])]
         + [record_message(stream, r) for r in records],
+        **config,
     )
