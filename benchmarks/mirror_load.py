@@ -17,7 +17,8 @@ the script prints the rate of every step, the median, and the target's peak RSS.
 By default the target writes every STATE (`state_interval_seconds` 0), so each step is
 one commit. `--state-interval 5` runs it as configured by default, where a STATE
 waits until 5 s after the last one written; with `--step 10000` (a tap's STATE
-frequency) that is the rate a real sync sees.
+frequency) that is the rate a real sync sees. `--batch-size` sets the target's
+`batch_size_rows` (records per upsert; the SDK's setting, 10,000 by default here).
 """
 
 from __future__ import annotations
@@ -46,13 +47,19 @@ def main() -> None:
     parser.add_argument("--db", default=str(Path(tempfile.gettempdir()) / "mirror-bench.db"))
     parser.add_argument("--url", help="a database URL instead of --db (e.g. PostgreSQL)")
     parser.add_argument("--state-interval", type=float, default=0.0)
+    parser.add_argument(
+        "--batch-size", type=int, help="the target's batch_size_rows (default: its own)"
+    )
     args = parser.parse_args()
     url = args.url or f"sqlite:///{args.db}"
     if not args.url:
         for suffix in ("", "-wal", "-shm"):
             Path(args.db + suffix).unlink(missing_ok=True)
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as config:
-        json.dump({"database_url": url, "state_interval_seconds": args.state_interval}, config)
+        settings = {"database_url": url, "state_interval_seconds": args.state_interval}
+        if args.batch_size:
+            settings["batch_size_rows"] = args.batch_size
+        json.dump(settings, config)
     # the input is written first, so generating it takes no CPU from the target
     source = Path(tempfile.gettempdir()) / f"mirror-bench-{args.records}-{args.step}.jsonl"
     if not source.exists():
