@@ -119,6 +119,24 @@ def test_the_text_index_stays_exact_through_every_kind_of_write(
     _assert_searches_match(sqlite_url, kept)
 
 
+def test_a_text_field_gained_mid_run_is_indexed_from_then_on(sqlite_url: str) -> None:
+    """A SCHEMA that adds a text field in the middle of a run: the table, its stage and
+    its text index change generation while the writer has batches in flight."""
+    narrow = json.loads(json.dumps(ITEMS_SCHEMA))
+    del narrow["properties"]["description"]
+    first = {
+        f"item{i:03d}": {k: v for k, v in item(i).items() if k != "description"} for i in range(12)
+    }
+    second = {r["id"]: r for r in (item(i, description=f"silk dress {i}") for i in range(8, 20))}
+    messages = [schema_message("items", narrow, ["id"])]
+    messages += [record_message("items", r) for r in first.values()]
+    messages += [schema_message("items", ITEMS_SCHEMA, ["id"])]
+    messages += [record_message("items", r) for r in second.values()]
+    run_target(sqlite_url, messages, batch_size_rows=5)
+    _assert_index_is_exact(sqlite_url)
+    _assert_searches_match(sqlite_url, {**first, **second})
+
+
 # -- memory ------------------------------------------------------------------------------
 
 THINGS_SCHEMA = {
