@@ -18,15 +18,14 @@ import ipaddress
 import json
 import logging
 import signal
-import socket
 import threading
 import time
 import typing as t
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from tap_pinterest.mirror.execute import RequestError
+from tap_pinterest.serving import BackgroundServer
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
@@ -173,16 +172,7 @@ class MirrorApp:
         return RequestError("payload_too_large", message, status=413)
 
 
-class _Handler(WSGIRequestHandler):
-    """HTTP/1.1; no werkzeug access log (MirrorApp logs method, path, status, time)."""
-
-    protocol_version = "HTTP/1.1"
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        return
-
-
-class MirrorServer:
+class MirrorServer(BackgroundServer):
     """A threaded server for a :class:`MirrorApp`, in a background thread.
 
     >>> with MirrorServer(app, port=0) as server:
@@ -191,62 +181,7 @@ class MirrorServer:
 
     def __init__(self, app: MirrorApp, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
         check_bind(host, has_token=app.has_token)
-        self.app = app
-        self.host = host
-        self.port = port
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> MirrorServer:
-        """Bind and serve in a daemon thread; raises OSError if the address is taken."""
-        if self._server is not None:
-            return self
-        # Bind here: werkzeug's own bind prints to stderr and exits on failure.
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        with socket.socket(family, socket.SOCK_STREAM) as sock:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self.host.strip("[]"), self.port))
-            sock.listen(128)
-            self.port = sock.getsockname()[1]
-            self._server = make_server(
-                self.host,
-                self.port,
-                self.app,
-                threaded=True,
-                request_handler=_Handler,
-                fd=sock.fileno(),
-            )
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.1},
-            name=f"pinterest-mirror:{self.port}",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop accepting, finish, close the socket."""
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = None
-        self._thread = None
-
-    @property
-    def url(self) -> str:
-        """e.g. http://127.0.0.1:8788."""
-        host = f"[{self.host}]" if ":" in self.host and not self.host.startswith("[") else self.host
-        return f"http://{host}:{self.port}"
-
-    def __enter__(self) -> MirrorServer:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
+        super().__init__(app, host, port, name="pinterest-mirror")
 
     def serve_until_signalled(self) -> None:
         """Serve until SIGINT or SIGTERM, then shut down cleanly."""

@@ -3,16 +3,11 @@ loopback HTTP server running in a background thread."""
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import date
-from types import TracebackType
-from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
-
+from tap_pinterest.serving import BackgroundServer
 from tap_pinterest.simulator.analytics import DEFAULT_RESTATEMENT_FACTOR, Analytics
 from tap_pinterest.simulator.app import SimulatorApp
 from tap_pinterest.simulator.auth import REFRESH_TOKEN_TTL, TokenStore
@@ -29,21 +24,7 @@ from tap_pinterest.simulator.reports import (
 from tap_pinterest.simulator.routes import API_PREFIX
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """No access log on stderr: the simulator keeps its own request log.
-
-    HTTP/1.1, so clients keep their connections alive between requests, as they
-    do with the real API.
-    """
-
-    protocol_version = "HTTP/1.1"
-
-    def log(self, type: str, message: str, *args: Any) -> None:
-        if type != "info":
-            super().log(type, message, *args)
-
-
-class Simulator:
+class Simulator(BackgroundServer):
     """A Pinterest API v5 simulator.
 
     >>> with Simulator(seed=1, scale=1.0) as sim:
@@ -60,6 +41,9 @@ class Simulator:
     `sim.restate(day, entity_ids, factor)` restates a day's conversions. Reports:
     `sim.reports` (`poll_delay`, `url_ttl`, `report_ttl`, `fail_next(status, count)`,
     `all()`); `report_poll_delay`, `report_url_ttl` and `report_ttl` set them here.
+
+    Serving (`serving.BackgroundServer`): `start()` and `stop()`, or `with`; `url` is the
+    root (admin routes under /_sim/), `base_url` the API's.
     """
 
     def __init__(
@@ -81,8 +65,6 @@ class Simulator:
     ) -> None:
         self.seed = seed
         self.scale = scale
-        self.host = host
-        self.port = port
         self.clock = clock
         self.dataset = Dataset(seed=seed, scale=scale)
         self.tokens = TokenStore(
@@ -114,72 +96,9 @@ class Simulator:
             analytics=self.analytics,
             reports=self.reports,
         )
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # ---- lifecycle -----------------------------------------------------------------------
-
-    def start(self) -> Simulator:
-        """Bind and serve in a daemon thread; returns self. Raises OSError if the port is taken."""
-        if self._server is not None:
-            return self
-        # Bind here: werkzeug's own bind prints to stderr and calls sys.exit on failure.
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        with socket.socket(family, socket.SOCK_STREAM) as sock:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self.host, self.port))
-            sock.listen(128)
-            self.port = sock.getsockname()[1]
-            server = make_server(
-                self.host,
-                self.port,
-                self.app,
-                threaded=True,
-                request_handler=_QuietHandler,
-                fd=sock.fileno(),
-            )
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.02},
-            name=f"tap-pinterest-sim:{self.port}",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = None
-        self._thread = None
-
-    @property
-    def running(self) -> bool:
-        return self._server is not None
-
-    def __enter__(self) -> Simulator:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+        super().__init__(self.app, host, port, name="tap-pinterest-sim", poll_interval=0.02)
 
     # ---- addresses and credentials -------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        """Root URL, e.g. http://127.0.0.1:8765 (admin routes live under /_sim/)."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
 
     @property
     def base_url(self) -> str:

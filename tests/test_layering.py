@@ -1,0 +1,63 @@
+"""Which parts of the package may import which (STYLE.md, "Layout"): the simulator and
+the mirror stand apart from the tap, and the streams sit below the tap."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "tap_pinterest"
+SHARED = {"tap_pinterest.serving"}  # imports nothing from the package itself
+
+
+def _imports(path: Path) -> set[str]:
+    """The tap_pinterest modules a file imports (at any depth: lazy imports count)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return {name for name in found if name.split(".")[0] == "tap_pinterest"}
+
+
+def _files(part: str) -> list[Path]:
+    files = sorted((PACKAGE / part).glob("*.py"))
+    assert files, part
+    return files
+
+
+def _outside(path: Path, allowed: tuple[str, ...]) -> set[str]:
+    return {
+        name
+        for name in _imports(path)
+        if name not in SHARED and not any(name == a or name.startswith(f"{a}.") for a in allowed)
+    }
+
+
+@pytest.mark.parametrize("path", _files("simulator"), ids=lambda p: p.name)
+def test_the_simulator_imports_nothing_from_the_tap(path: Path) -> None:
+    assert _outside(path, ("tap_pinterest.simulator",)) == set()
+
+
+@pytest.mark.parametrize("path", _files("mirror"), ids=lambda p: p.name)
+def test_the_mirror_needs_only_singer_messages(path: Path) -> None:
+    """Only `live` (the passthrough `list`/`get` through the tap's client) uses the tap."""
+    if path.name == "live.py":
+        return
+    assert _outside(path, ("tap_pinterest.mirror",)) == set()
+
+
+@pytest.mark.parametrize("path", _files("streams"), ids=lambda p: p.name)
+def test_streams_never_import_the_tap(path: Path) -> None:
+    assert "tap_pinterest.tap" not in _imports(path)
+
+
+def test_the_client_never_imports_the_streams() -> None:
+    assert not {n for n in _imports(PACKAGE / "client.py") if n.startswith("tap_pinterest.streams")}
+
+
+def test_the_shared_server_module_imports_nothing_from_the_package() -> None:
+    assert _imports(PACKAGE / "serving.py") == set()
