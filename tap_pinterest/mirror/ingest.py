@@ -11,9 +11,13 @@ the slow path: parsed, the metadata removed, serialized again.
 
 from __future__ import annotations
 
+import os
+import queue
 import sys
+import threading
+from collections.abc import Callable, Iterator
 from decimal import Decimal
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import msgspec
 from singer_sdk.singerlib.encoding.base import GenericSingerReader
@@ -61,15 +65,75 @@ _decode_envelope = msgspec.json.Decoder(_Envelope)
 _decode_any = msgspec.json.Decoder(float_hook=Decimal)
 
 
+class InputFeed:
+    """The lines of a file descriptor, read by a thread, so that the main thread can wait
+    for the next one with a timeout and do its idle work (`on_idle`) meanwhile.
+
+    `idle_after()` gives the seconds to wait before calling `on_idle()`, or None to wait
+    as long as it takes. The thread reads whatever the pipe holds (up to 64 kB at a
+    time) and hands over whole lines; at most `MAX_CHUNKS` chunks wait, so memory stays
+    bounded when the tap writes faster than the target loads.
+    """
+
+    MAX_CHUNKS = 64
+    CHUNK_BYTES = 1 << 16
+
+    def __init__(
+        self, fd: int, idle_after: Callable[[], float | None], on_idle: Callable[[], None]
+    ) -> None:
+        self._fd = fd
+        self._idle_after = idle_after
+        self._on_idle = on_idle
+        self._chunks: queue.Queue[list[bytes] | BaseException | None] = queue.Queue(self.MAX_CHUNKS)
+        self._thread = threading.Thread(target=self._read, name="mirror-input", daemon=True)
+
+    def _read(self) -> None:
+        tail = b""
+        try:
+            while chunk := os.read(self._fd, self.CHUNK_BYTES):
+                lines = (tail + chunk).split(b"\n")
+                tail = lines.pop()
+                if lines:
+                    self._chunks.put(lines)
+            if tail:
+                self._chunks.put([tail])
+            self._chunks.put(None)
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread, raised there
+            self._chunks.put(exc)
+
+    def __iter__(self) -> Iterator[str]:
+        self._thread.start()
+        while True:
+            try:
+                lines = self._chunks.get(timeout=self._idle_after())
+            except queue.Empty:
+                self._on_idle()
+                continue
+            if lines is None:
+                return
+            if isinstance(lines, BaseException):
+                raise lines
+            for line in lines:
+                yield line.decode("utf-8")
+
+
 class MirrorReader(GenericSingerReader[str]):
     """Reads Singer messages with msgspec; a RECORD's record stays raw JSON text.
 
-    Every other message is parsed as the SDK's reader does (floats as Decimal).
+    Every other message is parsed as the SDK's reader does (floats as Decimal). Standard
+    input is read through an `InputFeed` once the target sets `idle_after` and `on_idle`
+    (what to do while the tap sends nothing: write a STATE that has come due).
     """
+
+    idle_after: Callable[[], float | None] | None = None
+    on_idle: Callable[[], None] | None = None
 
     @property
     def default_input(self) -> IO[str]:
-        return sys.stdin
+        if self.idle_after is None or self.on_idle is None:
+            return sys.stdin
+        # only ever iterated (GenericSingerReader.process_lines)
+        return cast("IO[str]", InputFeed(sys.stdin.fileno(), self.idle_after, self.on_idle))
 
     def deserialize_json(self, line: str) -> dict[str, Any]:
         try:

@@ -7,9 +7,10 @@
   page cache;
 - SCHEMA: creates the stream's table, or adds the columns of fields a schema gained;
 - STATE: every sink is drained (committed) before the STATE is written to stdout, at most
-  once every `state_interval_seconds`: a STATE that comes sooner is written at the next
-  drain (the first STATE or RECORD once the interval is over, or the end of the input),
-  so a tap's STATE every 10,000 records does not cost a commit every 10,000 records;
+  once every `state_interval_seconds`: a STATE that comes sooner is held back and
+  written once the interval is over (at the next message, or while the tap sends
+  nothing, or at the end of the input), so a tap's STATE every 10,000 records does not
+  cost a commit every 10,000 records;
 - ACTIVATE_VERSION: the records before it are committed, then the rows of older versions
   (rows a full-table sync no longer returned) are deleted. tap-pinterest sends it once a
   stream has synced in full, so a sync cut short deletes nothing.
@@ -154,7 +155,8 @@ class TargetPinterestMirror(Target):
             description=(
                 "Least time between two STATE messages the target writes; each one "
                 "commits the records before it first. A STATE the tap sends sooner is "
-                "written with the next one due, or at the end. 0 writes every STATE."
+                "held back until the interval is over (or the end), then written if it "
+                "is still the latest. 0 writes every STATE."
             ),
         ),
     ).to_dict()
@@ -176,6 +178,11 @@ class TargetPinterestMirror(Target):
         self._failure: BaseException | None = None
         super().__init__(*args, **kwargs)
         self.max_parallelism = 1  # one writer: SQLite has a single write lock anyway
+        if isinstance(self.message_reader, MirrorReader):
+            # while the tap is quiet (a long analytics report, a rate-limit wait), a STATE
+            # held back by `state_interval_seconds` is still written once it comes due
+            self.message_reader.idle_after = self._state_due_in
+            self.message_reader.on_idle = self._drain_if_state_due
 
     @cached_property
     def store(self) -> Store:
@@ -304,7 +311,16 @@ class TargetPinterestMirror(Target):
         if self._state_waiting:
             self._drain_if_state_due()
 
-    def _drain_if_state_due(self) -> None:
+    def _state_interval(self) -> float:
         interval = self.config.get("state_interval_seconds")
-        if clock() - self._state_written_at >= (STATE_SECONDS if interval is None else interval):
+        return STATE_SECONDS if interval is None else float(interval)
+
+    def _state_due_in(self) -> float | None:
+        """Seconds until the STATE held back is due (None: no STATE is held back)."""
+        if not self._state_waiting:
+            return None
+        return max(0.0, self._state_written_at + self._state_interval() - clock())
+
+    def _drain_if_state_due(self) -> None:
+        if self._state_waiting and clock() - self._state_written_at >= self._state_interval():
             self.drain_all()  # writes the latest STATE once the records are committed

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import threading
+import time
 from contextlib import redirect_stdout
 from typing import Any
 
@@ -14,6 +17,7 @@ from singer_sdk.singerlib.exceptions import InvalidInputLine
 
 from tap_pinterest.mirror import Mirror, target
 from tap_pinterest.mirror.errors import RecordKeyError
+from tap_pinterest.mirror.ingest import InputFeed
 from tap_pinterest.mirror.target import TargetPinterestMirror
 from tests.mirror.conftest import (
     ITEMS_SCHEMA,
@@ -133,3 +137,33 @@ def test_a_malformed_line_fails_the_target(db_url: str) -> None:
     with pytest.raises(InvalidInputLine), redirect_stdout(io.StringIO()):
         tgt.listen(file_input=io.StringIO(lines))
     tgt.store.engine.dispose()
+
+
+def test_the_input_feed_yields_whole_lines_and_idles_between_them() -> None:
+    """Lines split across writes arrive whole, a last line without a newline too; while
+    nothing comes and `idle_after` gives a time, `on_idle` runs (on the iterating thread)."""
+    read_end, write_end = os.pipe()
+    idled = threading.Event()
+    waiting = {"timeout": 0.01}
+
+    def on_idle() -> None:
+        idled.set()
+        waiting["timeout"] = None  # idle once, then wait for the lines as long as it takes
+
+    feed = InputFeed(read_end, lambda: waiting["timeout"], on_idle)
+
+    def write() -> None:
+        assert idled.wait(10)
+        for piece in (b'{"a": 1}\n{"b"', b": 2}\n", b"\xc3\xa9\n", b'{"c": 3}'):
+            os.write(write_end, piece)
+            time.sleep(0.01)
+        os.close(write_end)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        assert list(feed) == ['{"a": 1}', '{"b": 2}', "é", '{"c": 3}']
+    finally:
+        writer.join()
+        os.close(read_end)
+    assert idled.is_set()

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import io
 import json
+import select
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import redirect_stdout
 from pathlib import Path
@@ -182,6 +184,52 @@ def test_state_is_emitted_after_the_records_are_committed(db_url: str) -> None:
         proc.stdin.close()
         proc.wait(timeout=60)
     assert proc.returncode == 0
+
+
+def test_a_held_state_is_written_when_due_while_the_tap_is_quiet(db_url: str) -> None:
+    """A STATE that came sooner than `state_interval_seconds` is written once due even
+    though no message follows (the tap waiting on a report), after its records are
+    committed; the end of the input does not write it again."""
+    directory = Path(db_url.rsplit("sqlite:///", maxsplit=1)[-1]).parent
+    where = directory if db_url.startswith("sqlite") else None
+    config = _config_file(db_url, where, state_interval_seconds=1)
+    proc = subprocess.Popen(
+        [str(BIN / "target-pinterest-mirror"), "--config", config],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert proc.stdin and proc.stdout
+
+    def send(messages: list[dict[str, Any]]) -> None:
+        assert proc.stdin
+        proc.stdin.write("".join(json.dumps(m) + "\n" for m in messages))
+        proc.stdin.flush()
+
+    def next_state() -> Any:
+        assert proc.stdout
+        ready, _, _ = select.select([proc.stdout], [], [], 30)
+        assert ready, "no STATE within 30 s"
+        return json.loads(proc.stdout.readline())
+
+    try:
+        send([schema_message("items", ITEMS_SCHEMA, ["id"])])
+        send([record_message("items", item(i)) for i in range(10)])
+        send([{"type": "STATE", "value": {"batch": 0}}])
+        assert next_state() == {"batch": 0}  # the first one is due at once
+        sent = time.monotonic()
+        send([record_message("items", item(i)) for i in range(10, 20)])
+        send([{"type": "STATE", "value": {"batch": 1}}])
+        assert next_state() == {"batch": 1}  # nothing more was sent
+        assert time.monotonic() - sent > 0.5  # held back until due
+        with Mirror(db_url) as m:
+            assert m.stats()["items"]["records"] == 20
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=60)
+    assert proc.returncode == 0
+    assert proc.stdout.read() == ""
 
 
 class _Input:
