@@ -17,6 +17,10 @@ Three things made the upsert such a statement, and each is gone on SQLite:
   text index is kept in step by the statements below, once per batch. The trigger on
   DELETE stays: a delete's journal holds only the pages of the rows it removes.
 
+Keep it so: the upsert reads plain columns of the stage and calls no SQL function (a
+function may raise half-way, and one call, `substr` or `upper`, brings the journal
+back; CAST does not). `tests/mirror/test_staging.py` measures it.
+
 Per batch: fill the stage (each row with the `_rowid` of the row it replaces, if any);
 for replaced rows whose text changes, delete their old words and add the new; upsert
 from the stage; add the words of the rows the upsert inserted (their `_rowid`s are above
