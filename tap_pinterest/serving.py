@@ -35,14 +35,12 @@ class BackgroundServer:
         port: int,
         *,
         name: str,
-        handler: type[WSGIRequestHandler] = Http11Handler,
         poll_interval: float = 0.1,
     ) -> None:
         self.app = app
         self.host = host
         self.port = port
         self._name = name
-        self._handler = handler
         self._poll_interval = poll_interval
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -65,7 +63,7 @@ class BackgroundServer:
                 self.port,
                 self.app,
                 threaded=True,
-                request_handler=self._handler,
+                request_handler=Http11Handler,
                 fd=sock.fileno(),
             )
         self._thread = threading.Thread(
