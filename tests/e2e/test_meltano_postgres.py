@@ -55,7 +55,6 @@ def pipeline(database, tmp_path_factory) -> Iterator[dict]:
             "TAP_PINTEREST_API_URL": sim.base_url,
             "TAP_PINTEREST_ACCESS_TOKEN": sim.access_token,
             "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": schema,
-            "TARGET_POSTGRES_ADD_RECORD_METADATA": "true",
             "MELTANO_DATABASE_URI": f"sqlite:///{workdir / 'meltano.db'}",
         }
 
