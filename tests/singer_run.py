@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import io
 import json
 import subprocess
@@ -75,12 +76,20 @@ def run_tap(
     return parse_messages(out.getvalue())
 
 
-def run_cli(config: dict[str, Any], tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    """Run ``tap-pinterest`` as a user would, with ``config`` written to a file."""
+def run_cli(
+    config: dict[str, Any], tmp_path: Path, *args: str, clock: dt.datetime | None = None
+) -> subprocess.CompletedProcess:
+    """Run ``tap-pinterest`` as a user would, with ``config`` written to a file.
+
+    ``clock``: the moment the tap's clock starts at (it ticks on from there). A test that
+    freezes its own clock passes the same moment, so that the tap and the simulator
+    agree on the date whatever the real date is.
+    """
     config_path = tmp_path / "config.json"
     config_path.write_text(json.dumps(config))
+    launcher = ["-m"] if clock is None else [str(FROZEN_RUN), clock.isoformat()]
     return subprocess.run(
-        [sys.executable, "-m", "tap_pinterest", "--config", str(config_path), *args],
+        [sys.executable, *launcher, "tap_pinterest", "--config", str(config_path), *args],
         capture_output=True,
         text=True,
         timeout=300,
@@ -89,6 +98,7 @@ def run_cli(config: dict[str, Any], tmp_path: Path, *args: str) -> subprocess.Co
 
 
 REPO = Path(__file__).resolve().parent.parent
+FROZEN_RUN = Path(__file__).resolve().with_name("frozen_run.py")
 MELTANO = Path(sys.executable).with_name("meltano")
 
 

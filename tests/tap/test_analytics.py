@@ -336,7 +336,8 @@ def test_an_interrupted_run_resumes_from_the_last_bookmark_emitted(
         path_args={"ad_account_id": accounts[1]},
     )
     cfg = config(sim, start_date=start.isoformat(), max_retries=0)
-    failed = run_cli(cfg, tmp_path, "--catalog", str(catalog_file(sim, tmp_path)))
+    catalog = catalog_file(sim, tmp_path)
+    failed = run_cli(cfg, tmp_path, "--catalog", catalog, clock=dt.datetime.now(dt.UTC))
     assert failed.returncode != 0
     states = parse_messages(failed.stdout).states
     assert states
