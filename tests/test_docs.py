@@ -42,6 +42,19 @@ def test_meltano_yml_declares_every_setting_with_its_sensitivity() -> None:
     assert loaders == {"target-postgres", "target-jsonl", "target-pinterest-mirror"}
 
 
+def test_a_meltano_yml_reformatted_by_meltano_is_still_current() -> None:
+    """`meltano select` and `meltano config set` rewrite meltano.yml in their own style."""
+    text = (REPO / "meltano.yml").read_text()
+    reformatted = yaml.safe_dump(yaml.safe_load(text), indent=2, width=60, sort_keys=True)
+    assert reformatted != text
+    assert sync_docs.declared_meltano_settings(reformatted) == sync_docs.meltano_settings()
+    edited = yaml.safe_load(text)
+    edited["plugins"]["extractors"][0]["settings"][0]["description"] = "drifted"
+    assert sync_docs.declared_meltano_settings(yaml.safe_dump(edited)) != (
+        sync_docs.meltano_settings()
+    )
+
+
 def test_the_mirror_target_settings_are_declared_and_documented() -> None:
     settings = TargetPinterestMirror.own_settings
     project = yaml.safe_load((REPO / "meltano.yml").read_text())
