@@ -23,7 +23,10 @@ export TAP_PINTEREST_API_URL="$(read_setting api_url)"
 export TAP_PINTEREST_ACCESS_TOKEN="$(read_setting access_token)"
 MIRROR="sqlite:///$PWD/.demo/pinterest-mirror.db"
 export TARGET_PINTEREST_MIRROR_DATABASE_URL="$MIRROR"
-rm -f .demo/pinterest-mirror.db
+# Meltano keeps the demo's state (and run history) in a system database of its own,
+# so a later `meltano run` of yours never resumes from the demo's bookmarks.
+export MELTANO_DATABASE_URI="sqlite:///$PWD/.demo/meltano.db"
+rm -f .demo/pinterest-mirror.db .demo/meltano.db
 
 echo "Syncing from the simulator at $TAP_PINTEREST_API_URL into $MIRROR ..." >&2
 .venv/bin/meltano run --full-refresh tap-pinterest target-pinterest-mirror > .demo/meltano.log 2>&1 || {
