@@ -77,7 +77,12 @@ def _parser() -> argparse.ArgumentParser:
     get = commands.add_parser("get", parents=[common], help="one record by id")
     get.add_argument("entity")
     get.add_argument("id")
-    get.add_argument("--config", type=Path, help="tap config: read ad_accounts, boards, pins live")
+    get.add_argument(
+        "--config", type=Path, help="tap config: read the entities the API can get live"
+    )
+    get.add_argument(
+        "--params", help='JSON parent ids of a live get, e.g. \'{"ad_account_id": "1"}\''
+    )
 
     stats = commands.add_parser("stats", parents=[common], help="records and last load per entity")
     stats.add_argument("entity", nargs="?")
@@ -188,26 +193,30 @@ def _search(args: argparse.Namespace) -> t.Any:
 
 
 def _get(args: argparse.Namespace) -> t.Any:
+    params = {**_params(args.params), "id": args.id}
     live = _live(args.config)
     if live is not None:
         from tap_pinterest.mirror.live import GET_ENTITIES  # noqa: PLC0415
 
         if args.entity in GET_ENTITIES:  # from the API; the mirror is not needed
-            return live.get(args.entity, args.id)
-    return _executor(args).execute(
-        {"entity": args.entity, "action": "get", "params": {"id": args.id}}
-    )
+            return live.get(args.entity, params)
+    return _executor(args).execute({"entity": args.entity, "action": "get", "params": params})
 
 
 def _stats(args: argparse.Namespace) -> t.Any:
     return _executor(args).execute({"entity": args.entity, "action": "stats"})
 
 
-def _list(args: argparse.Namespace) -> t.Any:
-    params = _json_arg("--params", args.params) if args.params is not None else {}
+def _params(text: str | None) -> dict[str, t.Any]:
+    params = _json_arg("--params", text) if text is not None else {}
     if not isinstance(params, dict):
         msg = "--params must be a JSON object"
         raise CliError(msg)
+    return params
+
+
+def _list(args: argparse.Namespace) -> t.Any:
+    params = _params(args.params)
     live = _live(args.config)
     if live is None:  # argparse requires --config; kept for the type checker
         msg = "list needs --config"

@@ -5,7 +5,8 @@ The HTTP endpoint (``server.py``) and the command line (``cli.py``) both go thro
 
 - ``search`` and ``stats`` read the mirror;
 - ``get`` reads the mirror, or the Pinterest API when a live client is configured and
-  the API has a get endpoint for the entity;
+  the API has a get endpoint for the entity (the live client then takes the params,
+  parent ids included, and validates them itself);
 - ``list`` calls the Pinterest API (one page) through the live client, when configured.
 
 The live client is passed in as callables; this module imports nothing from the tap.
@@ -31,8 +32,9 @@ DEFAULT_LIMIT = MAX_LIMIT
 #: ``(entity, params) -> {"data", "meta"}``: one page from the API. It validates the
 #: entity and the params itself, raising :class:`RequestError` (``None``: no entity given).
 Lister = t.Callable[[str | None, dict[str, t.Any]], dict[str, t.Any]]
-#: ``(entity, id) -> record``: one record from the API.
-Getter = t.Callable[[str, str], dict[str, t.Any]]
+#: ``(entity, params) -> record``: one record from the API. It validates the params
+#: itself (the id, as :func:`record_id` reads it, and any parent ids its path needs).
+Getter = t.Callable[[str, dict[str, t.Any]], dict[str, t.Any]]
 
 
 class RequestError(Exception):
@@ -92,6 +94,15 @@ def from_mirror_error(error: QueryError | NotFoundError) -> RequestError:
 def id_param(entity: str) -> str:
     """The connector's name of an entity's id parameter: ``boards`` -> ``board_id``."""
     return f"{entity.removesuffix('s')}_id"
+
+
+def record_id(entity: str, params: dict[str, t.Any]) -> t.Any:
+    """The id a ``get`` names: ``params.id`` or ``params.<entity>_id`` (the first given)."""
+    name = id_param(entity)
+    given = [params[key] for key in ("id", name) if params.get(key) is not None]
+    if not given or given[0] == "":
+        raise RequestError("missing_param", f"get {entity} needs params.{name} (or params.id)")
+    return given[0]
 
 
 @dataclass
@@ -162,16 +173,10 @@ class Executor:
 
     def _get(self, entity: str | None, params: dict[str, t.Any]) -> dict[str, t.Any]:
         name = self._named(entity)
-        keys = ("id", id_param(name))
-        _only(params, keys)
-        given = [params[key] for key in keys if params.get(key) is not None]
-        if not given or given[0] == "":
-            raise RequestError("missing_param", f"get {name} needs params.{keys[1]} (or params.id)")
         if self.getter is not None and name in self.live_get_entities:
-            if not isinstance(given[0], str | int) or isinstance(given[0], bool):
-                raise RequestError("invalid_param", f"params.{keys[1]} must be a string")
-            return self.getter(name, str(given[0]))
-        return self.mirror.get(name, given[0])
+            return self.getter(name, params)
+        _only(params, ("id", id_param(name)))
+        return self.mirror.get(name, record_id(name, params))
 
     def _stats(self, entity: str | None, params: dict[str, t.Any]) -> dict[str, t.Any]:
         _only(params, ())

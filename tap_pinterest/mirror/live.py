@@ -7,6 +7,10 @@ parameters and headers as a sync), sent with its session, authenticator, error m
 and retries (``request_decorator``, ``validate_response``); the records pass through
 its ``parse_response`` and ``post_process`` (parent ids added, secret fields dropped).
 
+``get`` reads ``GET {the stream's path}/{id}``, the API's get of one record, for the
+entities in :data:`GET_ENTITIES`. The ids in the stream's path are its params as they
+are ``list``'s: ``get campaigns`` needs ``ad_account_id`` beside the campaign's id.
+
 This is the only module of the mirror that imports the tap; only ``cli.py`` imports it.
 """
 
@@ -24,7 +28,13 @@ from singer_sdk.streams.rest import PageContext
 from tap_pinterest.client import PAGE_SIZE, PinterestStream
 from tap_pinterest.config import BOARD_PRIVACY, ConfigError
 from tap_pinterest.errors import ClientError
-from tap_pinterest.mirror.execute import RequestError, UpstreamError, id_param, one_of
+from tap_pinterest.mirror.execute import (
+    RequestError,
+    UpstreamError,
+    id_param,
+    one_of,
+    record_id,
+)
 from tap_pinterest.streams.ads import ENTITY_STATUSES
 from tap_pinterest.tap import TapPinterest
 
@@ -37,8 +47,22 @@ if t.TYPE_CHECKING:
 _ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 #: Statuses of API errors that are the caller's to fix, passed through as they are.
 _CALLER_STATUSES = frozenset({400, 404})
-#: Entities whose API has ``GET {path}/{id}`` for one record.
-GET_ENTITIES = frozenset({"ad_accounts", "boards", "pins"})
+#: Entities whose API has ``GET {the stream's path}/{id}`` for one record.
+GET_ENTITIES = frozenset(
+    {
+        "ad_accounts",
+        "campaigns",
+        "ad_groups",
+        "ads",
+        "audiences",
+        "customer_lists",
+        "conversion_tags",
+        "boards",
+        "pins",
+        "catalogs_feeds",
+        "catalogs_product_groups",
+    }
+)
 
 
 def _id(name: str, value: object) -> str:
@@ -93,6 +117,20 @@ def parent_ids(stream: PinterestStream) -> list[str]:
     return re.findall(r"\{(\w+)\}", stream.path or "")
 
 
+def _only(params: dict[str, t.Any], allowed: list[str]) -> None:
+    if unknown := sorted(set(params) - set(allowed)):
+        raise RequestError("unknown_param", one_of("param", unknown[0], allowed), allowed)
+
+
+def _context(action: str, stream: PinterestStream, params: dict[str, t.Any]) -> Context | None:
+    """The parent ids of the stream's path, from ``params`` (all required)."""
+    parents = parent_ids(stream)
+    if missing := [name for name in parents if params.get(name) is None]:
+        msg = f"{action} {stream.name} needs params.{missing[0]} ({stream.path})"
+        raise RequestError("missing_param", msg, parents)
+    return {name: _id(name, params[name]) for name in parents} or None
+
+
 def _page_size(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         msg = f"params.page_size must be an integer from 1 to {PAGE_SIZE}, got {value!r}"
@@ -133,15 +171,10 @@ class LiveClient:
     def list(self, entity: str | None, params: dict[str, t.Any]) -> dict[str, t.Any]:
         """One page of ``entity``: ``{"data", "meta": {"has_more", "cursor", "took_ms"}}``."""
         stream = self._stream(entity)
-        parents = parent_ids(stream)
         filters = FILTERS.get(stream.name, {})
-        allowed = [*parents, *(["page_size", "bookmark"] if stream.paginated else []), *filters]
-        if unknown := sorted(set(params) - set(allowed)):
-            raise RequestError("unknown_param", one_of("param", unknown[0], allowed), allowed)
-        if missing := [name for name in parents if params.get(name) is None]:
-            msg = f"list {stream.name} needs params.{missing[0]} ({stream.path})"
-            raise RequestError("missing_param", msg, parents)
-        context: Context | None = {name: _id(name, params[name]) for name in parents} or None
+        paging = ["page_size", "bookmark"] if stream.paginated else []
+        _only(params, [*parent_ids(stream), *paging, *filters])
+        context = _context("list", stream, params)
         bookmark = params.get("bookmark")
         if bookmark is not None and (not isinstance(bookmark, str) or not bookmark):
             raise RequestError("invalid_param", "params.bookmark must be meta.cursor of a page")
@@ -166,26 +199,30 @@ class LiveClient:
         meta = {"has_more": cursor is not None, "cursor": cursor, "took_ms": took_ms}
         return {"data": records, "meta": meta}
 
-    def get(self, entity: str, record_id: str) -> dict[str, t.Any]:
-        """One record from ``GET {path}/{id}`` (entities in :data:`GET_ENTITIES`)."""
+    def get(self, entity: str, params: dict[str, t.Any]) -> dict[str, t.Any]:
+        """One record from ``GET {path}/{id}`` (entities in :data:`GET_ENTITIES`).
+
+        ``params``: the id (``id`` or ``<entity>_id``) and the parent ids of the path.
+        """
         if entity not in GET_ENTITIES:
-            raise RequestError("unknown_entity", one_of("entity", entity, sorted(GET_ENTITIES)))
+            choices = sorted(GET_ENTITIES)
+            raise RequestError("unknown_entity", one_of("entity", entity, choices), choices)
         stream = self._stream(entity)
-        record_id = _id(id_param(entity), record_id)
+        _only(params, ["id", id_param(entity), *parent_ids(stream)])
+        wanted = _id(id_param(entity), record_id(entity, params))
+        context = _context("get", stream, params)
         with self._lock:
-            response = self._call(stream, None, None, {}, suffix=f"/{record_id}")
+            response = self._call(stream, context, None, {}, suffix=f"/{wanted}")
             try:
                 body = response.json()
             except ValueError:
                 body = None
         if not isinstance(body, dict):
-            raise UpstreamError(
-                f"stream '{entity}': GET {stream.path}/{record_id}: not a JSON object"
-            )
-        record = stream.post_process(body, None)
+            raise UpstreamError(f"stream '{entity}': GET {stream.path}/{wanted}: not a JSON object")
+        record = stream.post_process(body, context)
         if record is None:  # e.g. an ad account outside ad_account_ids
             raise RequestError(
-                "not_found", f"{entity} {record_id} is not in the configured scope", status=404
+                "not_found", f"{entity} {wanted} is not in the configured scope", status=404
             )
         return record
 

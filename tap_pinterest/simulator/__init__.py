@@ -1,7 +1,8 @@
 """A loopback simulator of the Pinterest API v5 endpoints that tap-pinterest reads.
 
 It imports nothing from the tap. See `Simulator` for the Python API and
-`tap-pinterest-sim --help` for the command line. Beside the lists it serves the
+`tap-pinterest-sim --help` for the command line. Beside the lists it serves one record
+by id wherever the spec has a get route for a listed entity (`handlers_get`), the
 synchronous ads analytics, the organic analytics and the asynchronous reports:
 `analytics` (row format, activity, restatement), `analytics_params` (date limits),
 `columns` (how each column is computed and typed), `organic` (user account and Pin

@@ -29,7 +29,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from tap_pinterest.simulator import handlers, handlers_analytics
+from tap_pinterest.simulator import handlers, handlers_analytics, handlers_get
 from tap_pinterest.simulator.analytics import DEFAULT_RESTATEMENT_FACTOR, Analytics
 from tap_pinterest.simulator.auth import AuthError, TokenStore
 from tap_pinterest.simulator.data import Dataset, Record
@@ -74,6 +74,10 @@ _ADMIN = (
     ("GET", "/_sim/reports", "reports_get"),
     ("POST", "/_sim/reports", "reports_set"),
 )
+_HANDLERS: dict[str, Callable[[Ctx], Listing | Record]] = {
+    **handlers.HANDLERS,
+    **handlers_get.HANDLERS,
+}
 
 
 class DroppedConnectionError(ConnectionAbortedError):
@@ -229,7 +233,7 @@ class SimulatorApp:
             )
             return analytics_handler(actx)
         ctx = Ctx(Query(request.args), args, self.dataset, self.options)
-        result = handlers.HANDLERS[route.name](ctx)
+        result = _HANDLERS[route.name](ctx)
         return self._paginate(route, ctx, result) if isinstance(result, Listing) else result
 
     # ---- lists ---------------------------------------------------------------------------

@@ -238,7 +238,7 @@ def conversion_tags(ctx: Ctx) -> Listing:
 # ---- boards and pins ---------------------------------------------------------------------
 
 
-def _pin_metrics(pin: Record) -> Record:
+def with_pin_metrics(pin: Record) -> Record:
     seed = int(pin["id"][-7:])
     out = dict(pin)
     out["pin_metrics"] = {
@@ -256,7 +256,7 @@ def _pin_metrics(pin: Record) -> Record:
 def _pin_options(ctx: Ctx) -> tuple[set[str] | None, Callable[[Record], Record] | None]:
     creative = ctx.query.enums("creative_types", CREATIVE_TYPES)
     metrics = ctx.query.boolean("pin_metrics", False)
-    return (set(creative) if creative else None), (_pin_metrics if metrics else None)
+    return (set(creative) if creative else None), (with_pin_metrics if metrics else None)
 
 
 def _filter_creative(pins: Iterable[Record], creative: set[str] | None) -> list[Record]:

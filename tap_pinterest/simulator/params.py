@@ -64,7 +64,7 @@ class Query:
     def id(self, name: str, max_length: int | None = 18) -> str | None:
         value = self.args.get(name)
         if value is not None:
-            _check_id(name, value, max_length)
+            check_id(name, value, max_length)
         return value
 
     def ids(self, name: str, max_items: int = 250, max_length: int | None = 18) -> list[str] | None:
@@ -76,7 +76,7 @@ class Query:
                 f"Parameter '{name}' accepts at most {max_items} values (got {len(items)})."
             )
         for item in items:
-            _check_id(name, item, max_length)
+            check_id(name, item, max_length)
         return items
 
     def enum(self, name: str, allowed: Collection[str]) -> str | None:
@@ -137,7 +137,7 @@ class Query:
         return size
 
 
-def _check_id(name: str, value: str, max_length: int | None) -> None:
+def check_id(name: str, value: str, max_length: int | None) -> None:
     if not DIGITS.match(value):
         raise bad_parameter(f"'{name}' value '{value}' must match the pattern: ^\\d+$")
     if max_length is not None and len(value) > max_length:

@@ -43,6 +43,10 @@ def _r(
     return Route(name, method, API_PREFIX + path, category, paginated)
 
 
+def _g(name: str, path: str, category: str) -> Route:
+    return _r(name, path, category, paginated=False)
+
+
 def _a(name: str, path: str, category: str = "ads_analytics", method: str = "GET") -> Route:
     return _r(name, path, category, paginated=False, method=method)
 
@@ -71,6 +75,28 @@ ROUTES: tuple[Route, ...] = (
     _r("catalogs_feeds", "/catalogs/feeds", "catalogs_read"),
     _r("catalogs_product_groups", "/catalogs/product_groups", "catalogs_read"),
     _r("oauth_token", "/oauth/token", "org_read", paginated=False, method="POST"),
+    # One record by id, as its list serves it: see handlers_get.
+    _g("get_ad_account", "/ad_accounts/{ad_account_id}", "ads_read"),
+    _g("get_campaign", "/ad_accounts/{ad_account_id}/campaigns/{campaign_id}", "ads_read"),
+    _g("get_ad_group", "/ad_accounts/{ad_account_id}/ad_groups/{ad_group_id}", "ads_read"),
+    _g("get_ad", "/ad_accounts/{ad_account_id}/ads/{ad_id}", "ads_read"),
+    _g("get_audience", "/ad_accounts/{ad_account_id}/audiences/{audience_id}", "ads_read"),
+    _g(
+        "get_customer_list",
+        "/ad_accounts/{ad_account_id}/customer_lists/{customer_list_id}",
+        "ads_read",
+    ),
+    _g(
+        "get_conversion_tag",
+        "/ad_accounts/{ad_account_id}/conversion_tags/{conversion_tag_id}",
+        "ads_read",
+    ),
+    _g("get_board", "/boards/{board_id}", "org_read"),
+    _g("get_pin", "/pins/{pin_id}", "org_read"),
+    _g("get_catalogs_feed", "/catalogs/feeds/{feed_id}", "catalogs_read"),
+    _g(
+        "get_catalogs_product_group", "/catalogs/product_groups/{product_group_id}", "catalogs_read"
+    ),
     # Analytics and reports: not lists (bare arrays or objects), see handlers_analytics.
     _a("ad_account_analytics", "/ad_accounts/{ad_account_id}/analytics"),
     _a("campaign_analytics", "/ad_accounts/{ad_account_id}/campaigns/analytics"),

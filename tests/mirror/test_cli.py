@@ -162,10 +162,25 @@ def test_list_child(sim: Simulator, tap_config: Path) -> None:
 
 
 def test_get_live(sim: Simulator, tap_config: Path) -> None:
-    # The simulator has no GET /boards/{id}: the API's 404 comes back as the error.
+    board = sim.dataset.boards[-1]
+    assert ok("get", "boards", board["id"], "--config", str(tap_config)) == board
+    assert sim.request_log.entries()[-1].path == f"/v5/boards/{board['id']}"
+    # An unknown id: the API's 404 comes back as the error.
     message = fails("get", "boards", "12345", "--config", str(tap_config))
     assert "GET /v5/boards/12345 returned HTTP 404" in message
     assert sim.request_log.entries()[-1].path == "/v5/boards/12345"
+
+
+def test_get_live_child_takes_its_parent_id_in_params(sim: Simulator, tap_config: Path) -> None:
+    tag = sim.dataset.conversion_tags[0]
+    params = json.dumps({"ad_account_id": tag["ad_account_id"]})
+    body = ok("get", "conversion_tags", tag["id"], "--params", params, "--config", str(tap_config))
+    assert body == tag
+    message = fails("get", "conversion_tags", tag["id"], "--config", str(tap_config))
+    assert "needs params.ad_account_id" in message
+    assert "must be a JSON object" in fails(
+        "get", "conversion_tags", tag["id"], "--params", "[1]", "--config", str(tap_config)
+    )
 
 
 # ---- errors -----------------------------------------------------------------------------

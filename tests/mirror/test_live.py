@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
-import responses
 
 from tap_pinterest.mirror.execute import RequestError, UpstreamError
-from tap_pinterest.mirror.live import LiveClient
+from tap_pinterest.mirror.live import GET_ENTITIES, LiveClient
 from tap_pinterest.simulator import Simulator
+from tap_pinterest.simulator.handlers_get import BY_ID
 
 
 @pytest.fixture(scope="module")
@@ -197,16 +198,124 @@ def test_bad_config_is_a_value_error(sim: Simulator) -> None:
         LiveClient({"access_token": "x", "api_url": "ftp://nope"})
 
 
-@responses.activate
-def test_get_reads_one_record_from_the_api() -> None:
-    api = "https://api.example.test/v5"
-    client = LiveClient({"api_url": api, "access_token": "tok"})
-    responses.get(f"{api}/boards/42", json={"id": "42", "name": "Recipes"})
-    responses.get(f"{api}/boards/43", status=404, json={"code": 40, "message": "Board not found."})
-    assert client.get("boards", "42") == {"id": "42", "name": "Recipes"}
-    assert responses.calls[0].request.headers["Authorization"] == "Bearer tok"
-    assert "page_size" not in (responses.calls[0].request.url or "")
-    error = _error(client.get, "boards", "43")
+# ---- get ------------------------------------------------------------------------------
+
+
+def _parents(record: dict[str, Any]) -> dict[str, str]:
+    """The parent ids a list or get of the record's entity takes: its ad account's."""
+    return {"ad_account_id": record["ad_account_id"]} if "ad_account_id" in record else {}
+
+
+def test_get_serves_every_entity_the_api_can_get() -> None:
+    assert {by_id.entity for by_id in BY_ID.values()} == GET_ENTITIES
+
+
+@pytest.mark.parametrize("entity", sorted(GET_ENTITIES))
+def test_get_is_one_call_answering_the_record_list_answers(
+    sim: Simulator, live: LiveClient, entity: str
+) -> None:
+    parents = _parents(sim.dataset.get(entity)[0])
+    listed = live.list(entity, dict(parents))["data"][-1]
+    record = live.get(entity, {**parents, "id": listed["id"]})
+    assert record == listed
+    [list_call, get_call] = sim.request_log.entries()
+    assert get_call.path == f"{list_call.path}/{listed['id']}"
+    assert (get_call.status, get_call.query) == (200, {})
+    assert get_call.route != list_call.route
+
+
+def test_get_takes_the_id_by_either_name(sim: Simulator, live: LiveClient) -> None:
+    campaign = sim.dataset.campaigns[-1]
+    by_name = live.get("campaigns", {**_parents(campaign), "campaign_id": campaign["id"]})
+    assert by_name["id"] == campaign["id"]
+    assert by_name["ad_account_id"] == campaign["ad_account_id"]
+    board = sim.dataset.boards[0]
+    assert live.get("boards", {"board_id": int(board["id"])})["name"] == board["name"]
+
+
+def test_get_drops_the_secret_fields_the_api_serves(sim: Simulator, live: LiveClient) -> None:
+    feed = sim.dataset.catalogs_feeds[0]
+    record = live.get("catalogs_feeds", {"id": feed["id"]})
+    assert record["name"] == feed["name"]
+    assert "credentials" in feed
+    assert "credentials" not in record
+
+
+def test_get_of_a_child_needs_its_parent_id(sim: Simulator, live: LiveClient) -> None:
+    campaign = sim.dataset.campaigns[0]["id"]
+    error = _error(live.get, "campaigns", {"id": campaign})
+    assert (error.status, error.problem) == (400, "missing_param")
+    assert error.message == (
+        "get campaigns needs params.ad_account_id (/ad_accounts/{ad_account_id}/campaigns)"
+    )
+    error = _error(live.get, "ads", {"id": campaign, "ad_account_id": "../x"})
+    assert error.problem == "invalid_param"
+    assert _error(live.get, "campaigns", {"ad_account_id": "1"}).problem == "missing_param"
+    assert sim.request_log.total() == 0
+
+
+def test_get_names_its_valid_params(sim: Simulator, live: LiveClient) -> None:
+    error = _error(live.get, "campaigns", {"id": "1", "ad_account_id": "2", "page_size": 5})
+    assert error.problem == "unknown_param"
+    assert error.choices == ["id", "campaign_id", "ad_account_id"]
+    assert _error(live.get, "boards", {"id": "1", "ad_account_id": "2"}).choices == [
+        "id",
+        "board_id",
+    ]
+    assert sim.request_log.total() == 0
+
+
+def test_get_of_another_accounts_record_is_not_found(sim: Simulator, live: LiveClient) -> None:
+    ad_group = sim.dataset.ad_groups[0]
+    other = next(a["id"] for a in sim.dataset.ad_accounts if a["id"] != ad_group["ad_account_id"])
+    error = _error(live.get, "ad_groups", {"id": ad_group["id"], "ad_account_id": other})
     assert (error.status, error.problem) == (404, "not_found")
-    assert _error(client.get, "campaigns", "1").problem == "unknown_entity"
-    assert _error(client.get, "boards", "../x").problem == "invalid_param"
+    assert "Ad group not found." in error.message
+    assert (
+        sim.request_log.entries()[-1].path == f"/v5/ad_accounts/{other}/ad_groups/{ad_group['id']}"
+    )
+
+
+def test_get_of_an_unknown_id_is_the_apis_404(sim: Simulator, live: LiveClient) -> None:
+    error = _error(live.get, "boards", {"id": "12345"})
+    assert (error.status, error.problem) == (404, "not_found")
+    assert "Board not found." in error.message
+    error = _error(live.get, "pins", {"id": "12345"})
+    assert "Pin not found." in error.message
+    assert [e.status for e in sim.request_log.entries()] == [404, 404]
+
+
+def test_get_refuses_what_it_cannot_get(sim: Simulator, live: LiveClient) -> None:
+    error = _error(live.get, "keywords", {"id": "1", "ad_account_id": "2"})
+    assert error.problem == "unknown_entity"
+    assert error.choices == sorted(GET_ENTITIES)
+    assert _error(live.get, "boards", {"id": "../x"}).problem == "invalid_param"
+    assert _error(live.get, "boards", {"id": True}).problem == "invalid_param"
+    assert _error(live.get, "boards", {}).problem == "missing_param"
+    assert sim.request_log.total() == 0
+
+
+def test_get_of_an_account_outside_ad_account_ids(sim: Simulator) -> None:
+    first, second = (a["id"] for a in sim.dataset.ad_accounts[:2])
+    client = LiveClient({**sim.tap_config(), "ad_account_ids": [first]})
+    assert client.get("ad_accounts", {"id": first})["id"] == first
+    error = _error(client.get, "ad_accounts", {"id": second})
+    assert (error.status, error.problem) == (404, "not_found")
+    assert error.message == f"ad_accounts {second} is not in the configured scope"
+    assert [e.status for e in sim.request_log.entries()] == [200, 200]
+
+
+def test_get_errors_are_the_taps(sim: Simulator) -> None:
+    board = sim.dataset.boards[0]["id"]
+    client = LiveClient({**sim.tap_config(), "retry_base_wait_seconds": 0.01})
+    sim.faults.script("/v5/boards/{board_id}", status=503, times=1)
+    assert client.get("boards", {"id": board})["id"] == board
+    assert [e.status for e in sim.request_log.entries()] == [503, 200]
+    sim.faults.script("/v5/boards/{board_id}", status=200, body=[board])
+    with pytest.raises(UpstreamError, match="not a JSON object"):
+        client.get("boards", {"id": board})
+    wrong = LiveClient({**sim.tap_config(), "access_token": "not-the-token-456"})
+    with pytest.raises(UpstreamError) as caught:
+        wrong.get("boards", {"id": board})
+    assert "HTTP 401" in caught.value.message
+    assert "not-the-token-456" not in caught.value.message

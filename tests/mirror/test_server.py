@@ -168,10 +168,25 @@ def test_live_list_and_get(live_server: MirrorServer, sim: Simulator) -> None:
     assert sim.request_log.total() == 1
     response = execute(live_server, {"entity": "board_pins", "action": "list"})
     assert "params.board_id" in error(response, 400, "missing_param")["message"]
-    # ad_accounts/boards/pins get from the API; the simulator has no get route: 404.
+    # Entities the API can get are read from it; the API's 404 is the answer's.
+    pin = sim.dataset.pins[-1]
+    assert ok(live_server, "pins", "get", pin_id=pin["id"])["title"] == pin["title"]
+    assert sim.request_log.entries()[-1].path == f"/v5/pins/{pin['id']}"
     response = execute(live_server, {"entity": "pins", "action": "get", "params": {"id": "1"}})
     error(response, 404, "not_found")
     assert sim.request_log.entries()[-1].path == "/v5/pins/1"
+
+
+def test_live_get_of_a_child_takes_its_parent_id(live_server: MirrorServer, sim: Simulator) -> None:
+    ad = sim.dataset.ads[-1]
+    params = {"id": ad["id"], "ad_account_id": ad["ad_account_id"]}
+    body = ok(live_server, "ads", "get", **params)
+    assert (body["id"], body["ad_account_id"]) == (ad["id"], ad["ad_account_id"])
+    response = execute(live_server, {"entity": "ads", "action": "get", "params": {"id": ad["id"]}})
+    assert "params.ad_account_id" in error(response, 400, "missing_param")["message"]
+    params["pin_id"] = ad["pin_id"]
+    response = execute(live_server, {"entity": "ads", "action": "get", "params": params})
+    assert error(response, 400, "unknown_param")["choices"] == ["id", "ad_id", "ad_account_id"]
 
 
 def test_concurrent_requests(server: MirrorServer) -> None:

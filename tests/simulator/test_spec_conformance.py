@@ -7,17 +7,23 @@ where they fail.
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 import pytest
 import requests
 
-from tap_pinterest.simulator import ROUTES, Faults, Route, Simulator
+from tap_pinterest.simulator import ROUTES, Dataset, Faults, Route, Simulator
 from tap_pinterest.simulator.handlers_analytics import HANDLERS as ANALYTICS_HANDLERS
+from tap_pinterest.simulator.handlers_get import BY_ID
 
 from .conftest import Api, SpecValidator, load_spec
 
-LIST_ROUTES = [r for r in ROUTES if r.method == "GET" and r.name not in ANALYTICS_HANDLERS]
+LIST_ROUTES = [
+    r for r in ROUTES if r.method == "GET" and r.name not in ANALYTICS_HANDLERS | BY_ID.keys()
+]
+GET_ROUTES = [r for r in ROUTES if r.name in BY_ID]
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +103,72 @@ def test_every_get_route_matches_the_spec(
     assert validated == expected, f"{route.template}: validated {validated} of {expected}"
 
 
+def _by_id_path(route: Route, record: dict[str, Any]) -> str:
+    """The route's path for one record (ads records: under their own ad account)."""
+    by_id = BY_ID[route.name]
+    path = route.template.removeprefix("/v5").replace(f"{{{by_id.id_param}}}", record["id"])
+    return path.replace("{ad_account_id}", record.get("ad_account_id") or record["id"])
+
+
+@pytest.mark.parametrize("route", GET_ROUTES, ids=lambda r: r.name)
+def test_every_get_by_id_route_matches_the_spec(
+    route: Route, shared_sim: Simulator, spec_validator: SpecValidator
+) -> None:
+    """Every record by id: valid for the spec, and the very object its list serves."""
+    api = Api(shared_sim)
+    entity = BY_ID[route.name].entity
+    records = shared_sim.dataset.get(entity)
+    assert records
+    for record in records:
+        path = _by_id_path(route, record)
+        response = api.get(path)
+        assert response.status_code == 200, (path, response.text)
+        body = response.json()
+        assert spec_validator.errors(route, 200, body) == [], path
+        assert body == json.loads(json.dumps(Dataset.to_api(entity, record))), path
+    if entity == "pins":  # the optional metrics, as the lists serve them
+        for record in records:
+            body = api.get(_by_id_path(route, record), pin_metrics="true").json()
+            assert body["pin_metrics"] is not None
+            assert spec_validator.errors(route, 200, body) == [], record["id"]
+
+
+def test_the_spec_has_no_other_get_by_id_of_a_listed_entity(openapi_spec: dict[str, Any]) -> None:
+    """Every spec `GET <list path>/{id}` of a simulated list is simulated, and only those."""
+    lists = {r.spec_path for r in LIST_ROUTES}
+    in_spec = {
+        path
+        for path, operations in openapi_spec["paths"].items()
+        if "get" in operations
+        and (found := re.fullmatch(r"(.*)/\{\w+\}", path))
+        and found.group(1) in lists
+    }
+    assert in_spec == {r.spec_path for r in GET_ROUTES}
+
+
+@pytest.mark.parametrize("route", GET_ROUTES, ids=lambda r: r.name)
+def test_get_by_id_errors_match_the_spec(
+    route: Route, shared_sim: Simulator, spec_validator: SpecValidator
+) -> None:
+    """An unknown id (404) and a malformed one (400); no token (401) is tested for every
+    route by test_error_bodies_match_the_spec."""
+    api = Api(shared_sim)
+    by_id = BY_ID[route.name]
+    record = shared_sim.dataset.get(by_id.entity)[0]
+    unknown = {**record, "id": "9" * 18}
+    malformed = {**record, "id": "12ab"}
+    answers = [
+        (api.get(_by_id_path(route, unknown)), 404),
+        (api.get(_by_id_path(route, malformed)), 400),
+    ]
+    for response, status in answers:
+        assert response.status_code == status, response.text
+        body = response.json()
+        assert spec_validator.errors(route, status, body) == []
+        assert spec_validator.error_body_errors(body) == []
+    assert answers[0][0].json() == {"code": by_id.not_found[0], "message": by_id.not_found[1]}
+
+
 def _error_request(sim: Simulator, route: Route) -> requests.Response:
     base = sim.base_url
     headers = {"Authorization": f"Bearer {sim.access_token}"}
@@ -107,6 +179,9 @@ def _error_request(sim: Simulator, route: Route) -> requests.Response:
             data={"grant_type": "refresh_token", "refresh_token": "x"},
             timeout=10,
         )
+    if route.name in BY_ID:
+        record = sim.dataset.get(BY_ID[route.name].entity)[0]
+        return requests.get(sim.base_url + _by_id_path(route, record), timeout=10)  # no token
     path = route.template.removeprefix("/v5")
     path = path.replace("{ad_account_id}", sim.dataset.ad_accounts[0]["id"])
     section = sim.dataset.board_sections[0]
