@@ -126,6 +126,7 @@ def test_every_readme_command_runs_in_a_fresh_copy(tmp_path) -> None:
             outputs = dict(zip(blocks, result.stdout.split(MARK + "\n")[1:], strict=True))
             check_demo(outputs[blocks[0]])
             check_postgres(database, schema, expected)
+            check_jsonl(project, expected)
             check_mirror(project, expected, outputs)
             check_python_examples(project, readme["The sync mirror"])
         finally:
@@ -159,6 +160,14 @@ def check_postgres(database, schema: str, expected: dict[str, list[dict]]) -> No
         table = sql.Identifier(schema, stream)
         rows = database.execute(sql.SQL("SELECT id FROM {}").format(table)).fetchall()
         assert sorted(str(r[0]) for r in rows) == sorted(r["id"] for r in records), stream
+
+
+def check_jsonl(project: Path, expected: dict[str, list[dict]]) -> None:
+    for stream, records in expected.items():
+        lines = (project / "output" / f"{stream}.jsonl").read_text().splitlines()
+        assert sorted(json.loads(line)["id"] for line in lines) == sorted(
+            r["id"] for r in records
+        ), stream
 
 
 def check_mirror(project: Path, expected: dict[str, list[dict]], outputs: dict[str, str]) -> None:
