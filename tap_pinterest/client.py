@@ -15,21 +15,26 @@ import sys
 import typing as t
 from http import HTTPStatus
 
+import backoff
 import requests
 from singer_sdk import RESTStream, SchemaDirectory, StreamSchema
 from singer_sdk.exceptions import (
     AbortedSyncExceptionBase,
     FatalAPIError,
     MaxRecordsLimitException,
+    RetriableAPIError,
 )
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import JSONPathPaginator, SinglePagePaginator
+from typing_extensions import override
 
 from tap_pinterest.errors import (
+    RETRIED_ERRORS,
     RetryPolicy,
     TokenRejectedError,
     classify,
     describe_error,
+    describe_request_failure,
     pinterest_error,
 )
 from tap_pinterest.pacing import PacedSession, Pacer
@@ -38,7 +43,9 @@ from tap_pinterest.schema_files import schemas_dir
 if t.TYPE_CHECKING:
     from collections.abc import Generator, Iterable
 
+    from backoff.types import Details
     from singer_sdk.helpers.types import Context, Record
+    from singer_sdk.streams.rest import RequestFunc
 
     from tap_pinterest.auth import PinterestAuthenticator
 
@@ -352,6 +359,34 @@ class PinterestStream(RESTStream[str | None]):
         code, _ = pinterest_error(response)
         return code in self.empty_on_codes
 
+    @override
+    def request_decorator(self, func: RequestFunc) -> RequestFunc:
+        """The SDK's retries, logged by :meth:`backoff_handler` only (the SDK's own
+        decorator has ``backoff`` log each retry a second time, with the request's repr)."""
+        decorator: t.Callable[[RequestFunc], RequestFunc] = backoff.on_exception(
+            self.backoff_wait_generator,
+            RETRIED_ERRORS,
+            max_tries=self.backoff_max_tries,
+            on_backoff=self.backoff_handler,
+            jitter=self.backoff_jitter,
+            logger=None,
+        )
+        return decorator(func)
+
+    @override
+    def backoff_handler(self, details: Details) -> None:
+        """One short line per retry: what failed, and when the next try is."""
+        error = details.get("exception")
+        if error is None or isinstance(error, TokenRejectedError):
+            return  # validate_response has said that the token is being refreshed
+        what = (
+            str(error)
+            if isinstance(error, RetriableAPIError)
+            else f"stream '{self.name}': {describe_request_failure(error)[0]}"
+        )
+        self.logger.warning("%s -- retry %d in %.1fs", what, details["tries"], details["wait"])
+
+    @override
     def backoff_wait_generator(self) -> Generator[float, None, None]:
         """Waits taken from the rate-limit headers, within the configured cap."""
         policy = RetryPolicy(

@@ -65,6 +65,17 @@ CLIENT_ERROR_HINTS: dict[int, str] = {
     HTTPStatus.NOT_FOUND: "check api_url: it must end in /v5, e.g. https://api.pinterest.com/v5",
 }
 
+#: Errors without an HTTP response that the SDK's retry decorator retries (the same
+#: list as ``RESTStream.request_decorator``); :class:`RetryPolicy` bounds the retries.
+RETRIED_ERRORS: tuple[type[Exception], ...] = (
+    ConnectionResetError,
+    RetriableAPIError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:
     """The exception, what it wraps (``args``) and its causes, each once."""
