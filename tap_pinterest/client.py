@@ -38,6 +38,7 @@ from tap_pinterest.errors import (
     pinterest_error,
 )
 from tap_pinterest.pacing import PacedSession, Pacer
+from tap_pinterest.reporting import one_line
 from tap_pinterest.schema_files import schemas_dir
 
 if t.TYPE_CHECKING:
@@ -205,8 +206,14 @@ class PinterestStream(RESTStream[str | None]):
                 params["bookmark"] = next_page_token
         return params
 
+    @override
     def log(self, message: str, *args: t.Any, level: int = logging.INFO, **kwargs: t.Any) -> None:
-        """Log; a stream stopped at the ``--test`` record limit is not an error.
+        """Log; the SDK's "unhandled error" line only for an unexpected error.
+
+        The SDK's sync loop logs an ERROR for every exception that leaves a stream, and
+        again for each parent it passes through. An expected failure (see
+        :mod:`tap_pinterest.reporting`) ends the run with one line of its own, so that
+        line is logged at DEBUG level; an unexpected exception stays an ERROR.
 
         The SDK's dry run (``--test``) aborts every stream after one record and its
         sync loop logs each abort as an ERROR; here that one case is logged as INFO.
@@ -217,6 +224,8 @@ class PinterestStream(RESTStream[str | None]):
         )
         if level >= logging.ERROR and stopped_at_limit:
             level = logging.INFO
+        elif level >= logging.ERROR and error is not None and one_line(error) is not None:
+            level = logging.DEBUG
         super().log(message, *args, level=level, **kwargs)
 
     def _write_activate_version_message(self, full_table_version: int) -> None:

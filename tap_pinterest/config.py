@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import typing as t
+from pathlib import Path
 from urllib.parse import urlparse
 
 import click
@@ -38,6 +40,38 @@ class ConfigError(click.ClickException):
     def __init__(self, setting: str, problem: str) -> None:
         super().__init__(f"Invalid config: {setting}: {problem}")
         self.setting = setting
+
+
+class ConfigFileError(click.ClickException):
+    """A ``--config`` file is missing or is not a JSON object: one line, no traceback."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"Config file {path!r} {problem}")
+
+
+def check_config_file(path: str) -> None:
+    """Raise :class:`ConfigFileError` unless ``path`` holds one JSON object of settings.
+
+    The message quotes no part of the file: it may hold secrets.
+    """
+    settings = "a JSON object of settings (tap-pinterest --about lists them)"
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigFileError(path, f"not found: pass --config a file holding {settings}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "it is not UTF-8 text"
+        raise ConfigFileError(path, f"cannot be read ({reason}): it must hold {settings}") from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        raise ConfigFileError(
+            path, f"is not valid JSON ({where}): it must hold {settings}"
+        ) from None
+    if not isinstance(document, dict):
+        kind = type(document).__name__
+        raise ConfigFileError(path, f"holds a JSON {kind}: it must hold {settings}")
 
 
 def validate_settings(config: t.Mapping[str, t.Any], schema: t.Mapping[str, t.Any]) -> None:

@@ -1,0 +1,59 @@
+"""How a run reports what happened: one line per expected failure.
+
+- An expected failure ends the command with one line naming the cause and the fix:
+  an error the tap raises for an API answer (:class:`FatalAPIError` and its
+  subclasses: 401, 403, 404, retries or the rate-limit wait used up, ...) or a server
+  it could not reach (``requests`` connection errors and timeouts). Its traceback is
+  logged at DEBUG level only, which the SDK switches on with the environment variable
+  ``TAP_PINTEREST_LOGLEVEL=debug`` (or ``LOGLEVEL=debug``), and Meltano with
+  ``meltano --log-level=debug``. Any other exception is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import typing as t
+
+import click
+import requests
+from singer_sdk.exceptions import FatalAPIError
+
+from tap_pinterest.errors import describe_request_failure
+
+if t.TYPE_CHECKING:
+    from collections.abc import Iterator
+
+#: The failures that end a run with one line (see :func:`one_line`).
+EXPECTED_FAILURES = (
+    FatalAPIError,
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+)
+
+
+def one_line(exc: BaseException) -> str | None:
+    """The one-line report of an expected failure; None for an unexpected exception."""
+    if isinstance(exc, FatalAPIError):
+        return " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.Timeout):
+        what, fix = describe_request_failure(exc)
+        return f"{what} -- {fix}"
+    return None
+
+
+class RunFailedError(click.ClickException):
+    """An expected failure: click prints it as ``Error: <message>`` and exits with 1."""
+
+
+@contextlib.contextmanager
+def failures_in_one_line(logger: logging.Logger) -> Iterator[None]:
+    """Turn an expected failure into one ``Error:`` line; let any other exception through.
+
+    The traceback goes to the log at DEBUG level, before the line.
+    """
+    try:
+        yield
+    except EXPECTED_FAILURES as exc:
+        logger.debug("The traceback of the failure reported below:", exc_info=exc)
+        raise RunFailedError(one_line(exc) or type(exc).__name__) from exc
