@@ -17,13 +17,8 @@ from http import HTTPStatus
 
 import backoff
 import requests
-from singer_sdk import RESTStream, SchemaDirectory, StreamSchema
-from singer_sdk.exceptions import (
-    AbortedSyncExceptionBase,
-    FatalAPIError,
-    MaxRecordsLimitException,
-    RetriableAPIError,
-)
+from singer_sdk import RESTStream, SchemaDirectory, StreamSchema, metrics
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import JSONPathPaginator, SinglePagePaginator
 from typing_extensions import override
@@ -38,7 +33,7 @@ from tap_pinterest.errors import (
     pinterest_error,
 )
 from tap_pinterest.pacing import PacedSession, Pacer
-from tap_pinterest.reporting import one_line
+from tap_pinterest.reporting import SyncTimer, one_line, stopped_at_record_limit
 from tap_pinterest.schema_files import schemas_dir
 
 if t.TYPE_CHECKING:
@@ -211,22 +206,24 @@ class PinterestStream(RESTStream[str | None]):
         """Log; the SDK's "unhandled error" line only for an unexpected error.
 
         The SDK's sync loop logs an ERROR for every exception that leaves a stream, and
-        again for each parent it passes through. An expected failure (see
-        :mod:`tap_pinterest.reporting`) ends the run with one line of its own, so that
-        line is logged at DEBUG level; an unexpected exception stays an ERROR.
-
-        The SDK's dry run (``--test``) aborts every stream after one record and its
-        sync loop logs each abort as an ERROR; here that one case is logged as INFO.
+        again for each parent it passes through. A stream stopped at the record limit of
+        a dry run (``--test``) has not failed; an expected failure (see
+        :mod:`tap_pinterest.reporting`) ends the run with one line of its own. Both are
+        logged at DEBUG level here; an unexpected exception stays an ERROR.
         """
         error = sys.exc_info()[1]
-        stopped_at_limit = isinstance(error, AbortedSyncExceptionBase) and isinstance(
-            error.__cause__, MaxRecordsLimitException
-        )
-        if level >= logging.ERROR and stopped_at_limit:
-            level = logging.INFO
-        elif level >= logging.ERROR and error is not None and one_line(error) is not None:
-            level = logging.DEBUG
+        if level >= logging.ERROR and error is not None:
+            if stopped_at_record_limit(error):
+                message, args = "Stream '%s' stopped at the dry run's record limit", (self.name,)
+            if stopped_at_record_limit(error) or one_line(error) is not None:
+                level = logging.DEBUG
         super().log(message, *args, level=level, **kwargs)
+
+    @override
+    def get_sync_timer(self) -> metrics.Timer:
+        """The SDK's timer, except that the dry run's record limit is no failure."""
+        timer = super().get_sync_timer()
+        return SyncTimer(timer.metric, timer.tags)
 
     def _write_activate_version_message(self, full_table_version: int) -> None:
         """Hold ACTIVATE_VERSION back until the whole stream has synced.

@@ -1,4 +1,4 @@
-"""How a run reports what happened: one line per expected failure.
+"""How a run reports what happened: one line per expected failure, honest dry runs.
 
 - An expected failure ends the command with one line naming the cause and the fix:
   an error the tap raises for an API answer (:class:`FatalAPIError` and its
@@ -7,6 +7,8 @@
   logged at DEBUG level only, which the SDK switches on with the environment variable
   ``TAP_PINTEREST_LOGLEVEL=debug`` (or ``LOGLEVEL=debug``), and Meltano with
   ``meltano --log-level=debug``. Any other exception is a bug and keeps its traceback.
+- A stream stopped at the record limit of a dry run (``--test``) has not failed: its
+  sync metric says ``succeeded``.
 """
 
 from __future__ import annotations
@@ -17,12 +19,19 @@ import typing as t
 
 import click
 import requests
-from singer_sdk.exceptions import FatalAPIError
+from singer_sdk import metrics
+from singer_sdk.exceptions import (
+    AbortedSyncExceptionBase,
+    FatalAPIError,
+    MaxRecordsLimitException,
+)
+from typing_extensions import override
 
 from tap_pinterest.errors import describe_request_failure
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
+    from types import TracebackType
 
 #: The failures that end a run with one line (see :func:`one_line`).
 EXPECTED_FAILURES = (
@@ -42,6 +51,13 @@ def one_line(exc: BaseException) -> str | None:
     return None
 
 
+def stopped_at_record_limit(exc: BaseException | None) -> bool:
+    """True for the abort of a stream that reached the dry run's record limit."""
+    return isinstance(exc, AbortedSyncExceptionBase) and isinstance(
+        exc.__cause__, MaxRecordsLimitException
+    )
+
+
 class RunFailedError(click.ClickException):
     """An expected failure: click prints it as ``Error: <message>`` and exits with 1."""
 
@@ -57,3 +73,18 @@ def failures_in_one_line(logger: logging.Logger) -> Iterator[None]:
     except EXPECTED_FAILURES as exc:
         logger.debug("The traceback of the failure reported below:", exc_info=exc)
         raise RunFailedError(one_line(exc) or type(exc).__name__) from exc
+
+
+class SyncTimer(metrics.Timer):
+    """The SDK's ``sync_duration`` timer, for which the dry run's record limit is success."""
+
+    @override
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
+    ) -> None:
+        if stopped_at_record_limit(exc_val):
+            self.tags[metrics.Tag.STATUS] = metrics.Status.SUCCEEDED
+        super().__exit__(exc_type, exc_val, exc_tb)

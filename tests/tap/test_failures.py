@@ -145,6 +145,11 @@ def test_connection_test_prints_no_error_lines(shared_sim: Simulator, tmp_path) 
     assert result.returncode == 0, result.stderr[-2000:]
     assert "ERROR" not in result.stderr
     assert "Traceback" not in result.stderr
+    # Every stream stops at the dry run's record limit: that is no error, no failure.
+    assert "An unhandled error occurred" not in result.stderr
+    timers = [line for line in result.stderr.splitlines() if '"metric":"sync_duration"' in line]
+    assert len(timers) > 20, result.stderr[-2000:]
+    assert all('"status":"succeeded"' in line for line in timers), result.stderr[-2000:]
 
 
 @responses.activate

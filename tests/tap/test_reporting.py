@@ -1,4 +1,5 @@
-"""What a run reports: an expected failure in one line, a bug with its traceback."""
+"""What a run reports: expected failures in one line, bugs with their traceback, and
+honest dry-run metrics."""
 
 from __future__ import annotations
 
@@ -6,11 +7,29 @@ import logging
 
 import pytest
 import requests
-from singer_sdk.exceptions import FatalAPIError
+from singer_sdk import metrics
+from singer_sdk.exceptions import (
+    AbortedSyncFailedException,
+    AbortedSyncPausedException,
+    FatalAPIError,
+    MaxRecordsLimitException,
+)
 
-from tap_pinterest.reporting import RunFailedError, failures_in_one_line, one_line
+from tap_pinterest.reporting import (
+    RunFailedError,
+    SyncTimer,
+    failures_in_one_line,
+    one_line,
+)
 
 LOGGER = logging.getLogger("tap-pinterest-test")
+
+
+def _aborted(kind: type[Exception], reason: Exception) -> Exception:
+    try:
+        raise kind("aborted") from reason
+    except kind as exc:
+        return exc
 
 
 def test_an_api_error_becomes_one_line_with_its_traceback_at_debug(caplog) -> None:
@@ -39,3 +58,20 @@ def test_an_unexpected_exception_passes_through_unchanged(bug: Exception) -> Non
     with pytest.raises(type(bug)) as caught, failures_in_one_line(LOGGER):
         raise bug
     assert caught.value is bug
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (None, "succeeded"),
+        (_aborted(AbortedSyncPausedException, MaxRecordsLimitException("1")), "succeeded"),
+        (_aborted(AbortedSyncFailedException, MaxRecordsLimitException("1")), "succeeded"),
+        (_aborted(AbortedSyncFailedException, RuntimeError("killed")), "failed"),
+        (FatalAPIError("HTTP 500"), "failed"),
+    ],
+)
+def test_the_sync_timer_counts_the_dry_run_limit_as_success(error, status: str) -> None:
+    timer = SyncTimer(metrics.Metric.SYNC_DURATION, {metrics.Tag.STREAM: "boards"})
+    timer.__enter__()
+    timer.__exit__(type(error) if error else None, error, None)
+    assert timer.tags[metrics.Tag.STATUS] == status
