@@ -9,6 +9,9 @@
   ``meltano --log-level=debug``. Any other exception is a bug and keeps its traceback.
 - A stream stopped at the record limit of a dry run (``--test``) has not failed: its
   sync metric says ``succeeded``.
+- The SDK's "Stream is assumed to be unsorted" warning is true of every incremental
+  stream here, but it comes once per partition (per stream and ad account): it is
+  logged once per run.
 """
 
 from __future__ import annotations
@@ -88,3 +91,33 @@ class SyncTimer(metrics.Timer):
         if stopped_at_record_limit(exc_val):
             self.tags[metrics.Tag.STATUS] = metrics.Status.SUCCEEDED
         super().__exit__(exc_type, exc_val, exc_tb)
+
+
+class _OncePerRun(logging.Filter):
+    """Let the first record of a message through, and drop the repeats until reset."""
+
+    def __init__(self, prefix: str) -> None:
+        super().__init__()
+        self.prefix = prefix
+        self.seen = False
+
+    @override
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not str(record.msg).startswith(self.prefix):
+            return True
+        first = not self.seen
+        self.seen = True
+        return first
+
+
+#: The warning the SDK logs (on the ``singer_sdk`` logger) for each partition state of
+#: an unsorted incremental stream, i.e. for every stream and ad account.
+_UNSORTED = _OncePerRun("Stream is assumed to be unsorted")
+
+
+def start_run() -> None:
+    """Begin a run: the SDK's unsorted-stream warning may be logged once more."""
+    sdk_logger = logging.getLogger("singer_sdk")
+    if _UNSORTED not in sdk_logger.filters:
+        sdk_logger.addFilter(_UNSORTED)
+    _UNSORTED.seen = False

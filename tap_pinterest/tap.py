@@ -21,7 +21,7 @@ from tap_pinterest.config import (
     validate_settings,
 )
 from tap_pinterest.pacing import Pacer
-from tap_pinterest.reporting import failures_in_one_line
+from tap_pinterest.reporting import failures_in_one_line, start_run
 from tap_pinterest.streams import STREAM_TYPES
 from tap_pinterest.streams.ads import ENTITY_STATUSES
 
@@ -243,6 +243,7 @@ class TapPinterest(Tap):
         setup_mapper: bool = True,
     ) -> None:
         """Validate the settings (when asked) before any stream or request exists."""
+        start_run()
         self._run_state: RunState | None = None
         self._validate_settings = validate_config
         super().__init__(

@@ -150,6 +150,7 @@ def test_connection_test_prints_no_error_lines(shared_sim: Simulator, tmp_path) 
     timers = [line for line in result.stderr.splitlines() if '"metric":"sync_duration"' in line]
     assert len(timers) > 20, result.stderr[-2000:]
     assert all('"status":"succeeded"' in line for line in timers), result.stderr[-2000:]
+    assert result.stderr.count("Stream is assumed to be unsorted") <= 1
 
 
 @responses.activate

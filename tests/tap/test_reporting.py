@@ -1,5 +1,5 @@
-"""What a run reports: expected failures in one line, bugs with their traceback, and
-honest dry-run metrics."""
+"""What a run reports: expected failures in one line, bugs with their traceback, honest
+dry-run metrics, and the SDK's unsorted-stream warning once per run."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import logging
 
 import pytest
 import requests
+from conftest import sim_config
+from singer_run import run_tap
 from singer_sdk import metrics
 from singer_sdk.exceptions import (
     AbortedSyncFailedException,
@@ -20,7 +22,10 @@ from tap_pinterest.reporting import (
     SyncTimer,
     failures_in_one_line,
     one_line,
+    start_run,
 )
+from tap_pinterest.simulator import Simulator
+from tap_pinterest.tap import TapPinterest
 
 LOGGER = logging.getLogger("tap-pinterest-test")
 
@@ -75,3 +80,31 @@ def test_the_sync_timer_counts_the_dry_run_limit_as_success(error, status: str) 
     timer.__enter__()
     timer.__exit__(type(error) if error else None, error, None)
     assert timer.tags[metrics.Tag.STATUS] == status
+
+
+def test_the_unsorted_warning_comes_once_per_run(shared_sim: Simulator, caplog) -> None:
+    caplog.set_level(logging.WARNING)
+    streams = ["campaigns", "ad_groups", "ads"]
+    tap = TapPinterest(config=sim_config(shared_sim))
+    # True of these streams: Pinterest lists them unsorted, one bookmark per ad account.
+    assert not any(tap.streams[name].is_sorted for name in streams)
+    for _ in range(2):
+        caplog.clear()
+        result = run_tap(sim_config(shared_sim), streams=streams)
+        assert all(result.records[name] for name in streams)
+        unsorted = [r for r in caplog.records if "assumed to be unsorted" in r.getMessage()]
+        assert len(unsorted) == 1
+
+
+def test_the_once_filter_lets_other_sdk_warnings_through(caplog) -> None:
+    start_run()
+    start_run()  # installed once however many taps a process creates
+    sdk = logging.getLogger("singer_sdk")
+    assert len([f for f in sdk.filters if type(f).__name__ == "_OncePerRun"]) == 1
+    caplog.set_level(logging.WARNING)
+    for _ in range(3):
+        sdk.warning("Stream is assumed to be unsorted, progress is not resumable")
+        sdk.warning("New replication value is null")
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages.count("New replication value is null") == 3
+    assert len(messages) == 4
