@@ -255,13 +255,19 @@ class TapPinterest(Tap):
             setup_mapper=setup_mapper,
         )
         if validate_config and not setup_mapper:
-            validate_settings(self.config, self.config_jsonschema)
+            self._check_settings()
 
+    @override
     def setup_mapper(self) -> None:
         """Check the settings before the SDK builds mappers and streams from them."""
         if self._validate_settings:
-            validate_settings(self.config, self.config_jsonschema)
+            self._check_settings()
         super().setup_mapper()
+
+    def _check_settings(self) -> None:
+        """The tap's settings and the SDK's built-in ones (stream_maps, ...) are known."""
+        self.append_builtin_config(self.config_jsonschema)
+        validate_settings(self.config, self.config_jsonschema, self.logger)
 
     @classmethod
     @override
