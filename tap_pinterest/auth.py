@@ -25,7 +25,7 @@ import requests
 from singer_sdk.authenticators import BearerTokenAuthenticator, OAuthAuthenticator
 from singer_sdk.exceptions import FatalAPIError
 
-from tap_pinterest.errors import describe_error
+from tap_pinterest.errors import describe_error, describe_request_failure
 
 if t.TYPE_CHECKING:
     from collections.abc import Mapping
@@ -130,7 +130,8 @@ class RefreshTokenAuthenticator(OAuthAuthenticator):
                 timeout=self._timeout,
             )
         except requests.RequestException as exc:
-            msg = f"OAuth token refresh failed: {type(exc).__name__} while reaching the API"
+            what, fix = describe_request_failure(exc)
+            msg = f"OAuth token refresh failed: {what} -- {fix}"
             raise AuthenticationError(msg) from None
         if response.status_code != requests.codes.ok:
             msg = (

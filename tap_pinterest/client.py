@@ -15,30 +15,33 @@ import sys
 import typing as t
 from http import HTTPStatus
 
+import backoff
 import requests
-from singer_sdk import RESTStream, SchemaDirectory, StreamSchema
-from singer_sdk.exceptions import (
-    AbortedSyncExceptionBase,
-    FatalAPIError,
-    MaxRecordsLimitException,
-)
+from singer_sdk import RESTStream, SchemaDirectory, StreamSchema, metrics
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import JSONPathPaginator, SinglePagePaginator
+from typing_extensions import override
 
 from tap_pinterest.errors import (
+    RETRIED_ERRORS,
     RetryPolicy,
     TokenRejectedError,
     classify,
     describe_error,
+    describe_request_failure,
     pinterest_error,
 )
 from tap_pinterest.pacing import PacedSession, Pacer
+from tap_pinterest.reporting import SyncTimer, one_line, stopped_at_record_limit
 from tap_pinterest.schema_files import schemas_dir
 
 if t.TYPE_CHECKING:
     from collections.abc import Generator, Iterable
 
+    from backoff.types import Details
     from singer_sdk.helpers.types import Context, Record
+    from singer_sdk.streams.rest import RequestFunc
 
     from tap_pinterest.auth import PinterestAuthenticator
 
@@ -198,19 +201,29 @@ class PinterestStream(RESTStream[str | None]):
                 params["bookmark"] = next_page_token
         return params
 
+    @override
     def log(self, message: str, *args: t.Any, level: int = logging.INFO, **kwargs: t.Any) -> None:
-        """Log; a stream stopped at the ``--test`` record limit is not an error.
+        """Log; the SDK's "unhandled error" line only for an unexpected error.
 
-        The SDK's dry run (``--test``) aborts every stream after one record and its
-        sync loop logs each abort as an ERROR; here that one case is logged as INFO.
+        The SDK's sync loop logs an ERROR for every exception that leaves a stream, and
+        again for each parent it passes through. A stream stopped at the record limit of
+        a dry run (``--test``) has not failed; an expected failure (see
+        :mod:`tap_pinterest.reporting`) ends the run with one line of its own. Both are
+        logged at DEBUG level here; an unexpected exception stays an ERROR.
         """
         error = sys.exc_info()[1]
-        stopped_at_limit = isinstance(error, AbortedSyncExceptionBase) and isinstance(
-            error.__cause__, MaxRecordsLimitException
-        )
-        if level >= logging.ERROR and stopped_at_limit:
-            level = logging.INFO
+        if level >= logging.ERROR and error is not None:
+            if stopped_at_record_limit(error):
+                message, args = "Stream '%s' stopped at the dry run's record limit", (self.name,)
+            if stopped_at_record_limit(error) or one_line(error) is not None:
+                level = logging.DEBUG
         super().log(message, *args, level=level, **kwargs)
+
+    @override
+    def get_sync_timer(self) -> metrics.Timer:
+        """The SDK's timer, except that the dry run's record limit is no failure."""
+        timer = super().get_sync_timer()
+        return SyncTimer(timer.metric, timer.tags)
 
     def _write_activate_version_message(self, full_table_version: int) -> None:
         """Hold ACTIVATE_VERSION back until the whole stream has synced.
@@ -352,6 +365,34 @@ class PinterestStream(RESTStream[str | None]):
         code, _ = pinterest_error(response)
         return code in self.empty_on_codes
 
+    @override
+    def request_decorator(self, func: RequestFunc) -> RequestFunc:
+        """The SDK's retries, logged by :meth:`backoff_handler` only (the SDK's own
+        decorator has ``backoff`` log each retry a second time, with the request's repr)."""
+        decorator: t.Callable[[RequestFunc], RequestFunc] = backoff.on_exception(
+            self.backoff_wait_generator,
+            RETRIED_ERRORS,
+            max_tries=self.backoff_max_tries,
+            on_backoff=self.backoff_handler,
+            jitter=self.backoff_jitter,
+            logger=None,
+        )
+        return decorator(func)
+
+    @override
+    def backoff_handler(self, details: Details) -> None:
+        """One short line per retry: what failed, and when the next try is."""
+        error = details.get("exception")
+        if error is None or isinstance(error, TokenRejectedError):
+            return  # validate_response has said that the token is being refreshed
+        what = (
+            str(error)
+            if isinstance(error, RetriableAPIError)
+            else f"stream '{self.name}': {describe_request_failure(error)[0]}"
+        )
+        self.logger.warning("%s -- retry %d in %.1fs", what, details["tries"], details["wait"])
+
+    @override
     def backoff_wait_generator(self) -> Generator[float, None, None]:
         """Waits taken from the rate-limit headers, within the configured cap."""
         policy = RetryPolicy(

@@ -1,9 +1,17 @@
-"""Checks of the settings that run before any request: one clear line per mistake."""
+"""Checks of the settings that run before any request: one clear line per mistake.
+
+A wrong setting stops the run (:class:`ConfigError`); a key that is no setting at
+all is most likely a typo, and gets a warning naming the closest setting.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import json
+import logging
 import typing as t
+from pathlib import Path
 from urllib.parse import urlparse
 
 import click
@@ -27,6 +35,11 @@ NON_NEGATIVE = (
     "retry_base_wait_seconds",
     "request_timeout",
 )
+#: Read by singer-sdk's ``RESTStream.user_agent`` (and so by the tap) although neither
+#: the SDK's built-in settings nor the tap's declare it.
+UNDECLARED_SETTINGS = frozenset({"user_agent"})
+
+_LOGGER = logging.getLogger("tap-pinterest")
 
 
 class ConfigError(click.ClickException):
@@ -40,8 +53,60 @@ class ConfigError(click.ClickException):
         self.setting = setting
 
 
-def validate_settings(config: t.Mapping[str, t.Any], schema: t.Mapping[str, t.Any]) -> None:
-    """Raise :class:`ConfigError` for the first wrong setting, naming it."""
+class ConfigFileError(click.ClickException):
+    """A ``--config`` file is missing or is not a JSON object: one line, no traceback."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"Config file {path!r} {problem}")
+
+
+def check_config_file(path: str) -> None:
+    """Raise :class:`ConfigFileError` unless ``path`` holds one JSON object of settings.
+
+    The message quotes no part of the file: it may hold secrets.
+    """
+    settings = "a JSON object of settings (tap-pinterest --about lists them)"
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigFileError(path, f"not found: pass --config a file holding {settings}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "it is not UTF-8 text"
+        raise ConfigFileError(path, f"cannot be read ({reason}): it must hold {settings}") from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        raise ConfigFileError(
+            path, f"is not valid JSON ({where}): it must hold {settings}"
+        ) from None
+    if not isinstance(document, dict):
+        kind = type(document).__name__
+        raise ConfigFileError(path, f"holds a JSON {kind}: it must hold {settings}")
+
+
+def unknown_settings(config: t.Mapping[str, t.Any], schema: t.Mapping[str, t.Any]) -> list[str]:
+    """A warning for each key that is no setting in ``schema``, naming the closest one."""
+    known = sorted(set(schema["properties"]) | UNDECLARED_SETTINGS)
+    warnings = []
+    for key in sorted(set(config) - set(known)):
+        close = difflib.get_close_matches(key, known, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else "tap-pinterest --about lists them all"
+        warnings.append(f"Unknown setting {key!r} ({hint})")
+    return warnings
+
+
+def validate_settings(
+    config: t.Mapping[str, t.Any],
+    schema: t.Mapping[str, t.Any],
+    logger: logging.Logger = _LOGGER,
+) -> None:
+    """Warn of each unknown key, then raise :class:`ConfigError` for the first wrong setting.
+
+    ``schema`` must hold the SDK's built-in settings too (``append_builtin_config``).
+    """
+    for warning in unknown_settings(config, schema):
+        logger.warning(warning)
     _check_schema(config, schema)
     _check_credentials(config)
     _check_values(config)

@@ -9,17 +9,18 @@ request path (never the query string or headers) and that code and message.
 from __future__ import annotations
 
 import json
+import socket
+import ssl
 import typing as t
 from dataclasses import dataclass
 from http import HTTPStatus
 from urllib.parse import urlparse
 
+import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
 if t.TYPE_CHECKING:
-    from collections.abc import Generator
-
-    import requests
+    from collections.abc import Generator, Iterator
 
 #: Pinterest's error code for "rate limit exceeded".
 RATE_LIMIT_CODE = 8
@@ -53,6 +54,76 @@ def describe_error(stream: str, response: requests.Response) -> str:
     return (
         f"stream '{stream}': {method} {path} returned HTTP {response.status_code}"
         f"{pinterest_code}: {message}"
+    )
+
+
+#: What a 403 or a 404 from Pinterest most often means, and what to change.
+CLIENT_ERROR_HINTS: dict[int, str] = {
+    HTTPStatus.FORBIDDEN: "the token may not read this: check that the app has the read "
+    "scope this endpoint needs (ads:read, boards:read, pins:read, catalogs:read, "
+    "user_accounts:read) and that the user can access the account, or deselect the stream",
+    HTTPStatus.NOT_FOUND: "check api_url: it must end in /v5, e.g. https://api.pinterest.com/v5",
+}
+
+#: Errors without an HTTP response that the SDK's retry decorator retries (the same
+#: list as ``RESTStream.request_decorator``); :class:`RetryPolicy` bounds the retries.
+RETRIED_ERRORS: tuple[type[Exception], ...] = (
+    ConnectionResetError,
+    RetriableAPIError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """The exception, what it wraps (``args``) and its causes, each once."""
+    seen: list[BaseException] = []
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or any(current is done for done in seen):
+            continue
+        seen.append(current)
+        yield current
+        wrapped = [arg for arg in current.args if isinstance(arg, BaseException)]
+        pending += [current.__cause__, current.__context__, *wrapped]
+
+
+def describe_request_failure(exc: BaseException) -> tuple[str, str]:
+    """``(what failed, how to fix it)`` for a request that got no HTTP response.
+
+    Names the method, path and host:port, never the query string or headers.
+    """
+    request = getattr(exc, "request", None)
+    url = urlparse(getattr(request, "url", None) or "")
+    method = getattr(request, "method", None) or "GET"
+    where = f"{method} {url.path or '/'}" if url.netloc else "a request"
+    host = url.netloc.rsplit("@", 1)[-1] or "the API"
+    causes = list(_causes(exc))
+    if any(isinstance(c, requests.exceptions.ConnectTimeout) for c in causes):
+        return f"{where}: no connection to {host} within request_timeout", (
+            "check api_url and the network, or raise request_timeout"
+        )
+    if any(isinstance(c, requests.exceptions.Timeout | TimeoutError) for c in causes):
+        return f"{where}: {host} sent no response within request_timeout", (
+            "raise request_timeout, or try again later"
+        )
+    if any(isinstance(c, socket.gaierror) for c in causes):
+        return f"{where}: the host name of {host} could not be resolved", (
+            "check the host name in api_url and the DNS settings"
+        )
+    if any(isinstance(c, ConnectionRefusedError) for c in causes):
+        return f"{where}: {host} refused the connection", (
+            "check api_url, and that the server it names is running"
+        )
+    if any(isinstance(c, ssl.SSLError | requests.exceptions.SSLError) for c in causes):
+        return f"{where}: the TLS handshake with {host} failed", (
+            "check api_url (https) and the system's CA certificates"
+        )
+    return f"{where}: the connection to {host} failed ({type(exc).__name__})", (
+        "check api_url and the network"
     )
 
 
@@ -125,6 +196,8 @@ def classify(
         )
     if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
         return RetriableAPIError(message, response)
+    if hint := CLIENT_ERROR_HINTS.get(status):
+        message = f"{message} -- {hint}"
     return ClientError(message, status=status, code=code)
 
 
@@ -149,6 +222,12 @@ class RetryPolicy:
 
     def _expo(self, attempt: int) -> float:
         return min(self.backoff_factor * 2.0**attempt, MAX_BACKOFF_SECONDS)
+
+    def _exhausted(self, exc: BaseException, retries: int) -> str:
+        if isinstance(exc, RetriableAPIError):
+            return f"{exc} -- still failing after {retries} retries"
+        what, fix = describe_request_failure(exc)
+        return f"stream '{self.stream}': {what} -- still failing after {retries} retries; {fix}"
 
     def waits(self) -> Generator[float | None, BaseException, None]:
         """Yield the wait before each retry; raise when the request must fail."""
@@ -175,8 +254,7 @@ class RetryPolicy:
                 wait = 0.0
             else:
                 if failures >= self.max_retries:
-                    msg = f"{exc} -- still failing after {failures} retries"
-                    raise RetriesExhaustedError(msg) from exc
+                    raise RetriesExhaustedError(self._exhausted(exc, failures)) from exc
                 wait = self._expo(failures)
                 failures += 1
             exc = yield wait

@@ -7,6 +7,7 @@ import typing as t
 
 from singer_sdk import Tap
 from singer_sdk import typing as th
+from typing_extensions import override
 
 from tap_pinterest.analytics.windows import GRANULARITIES
 from tap_pinterest.auth import AccessTokenAuthenticator, RefreshTokenAuthenticator
@@ -16,15 +17,18 @@ from tap_pinterest.config import (
     BOARD_PRIVACY,
     CONVERSION_REPORT_TIMES,
     REFRESH_SETTINGS,
+    check_config_file,
     validate_settings,
 )
 from tap_pinterest.pacing import Pacer
+from tap_pinterest.reporting import failures_in_one_line, start_run
 from tap_pinterest.streams import STREAM_TYPES
 from tap_pinterest.streams.ads import ENTITY_STATUSES
 
 if t.TYPE_CHECKING:
     from pathlib import PurePath
 
+    import click
     from singer_sdk.streams import Stream
 
     from tap_pinterest.auth import PinterestAuthenticator
@@ -239,6 +243,7 @@ class TapPinterest(Tap):
         setup_mapper: bool = True,
     ) -> None:
         """Validate the settings (when asked) before any stream or request exists."""
+        start_run()
         self._run_state: RunState | None = None
         self._validate_settings = validate_config
         super().__init__(
@@ -250,13 +255,42 @@ class TapPinterest(Tap):
             setup_mapper=setup_mapper,
         )
         if validate_config and not setup_mapper:
-            validate_settings(self.config, self.config_jsonschema)
+            self._check_settings()
 
+    @override
     def setup_mapper(self) -> None:
         """Check the settings before the SDK builds mappers and streams from them."""
         if self._validate_settings:
-            validate_settings(self.config, self.config_jsonschema)
+            self._check_settings()
         super().setup_mapper()
+
+    def _check_settings(self) -> None:
+        """The tap's settings and the SDK's built-in ones (stream_maps, ...) are known."""
+        self.append_builtin_config(self.config_jsonschema)
+        validate_settings(self.config, self.config_jsonschema, self.logger)
+
+    @classmethod
+    @override
+    def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> t.Any:
+        """Read the ``--config`` files; a missing or malformed one is one line of error."""
+        for path in value:
+            if path != "ENV":
+                check_config_file(path)
+        return super().cb_config(ctx, param, value)
+
+    @classmethod
+    @override
+    def invoke(cls, **kwargs: t.Any) -> None:
+        """Sync; an expected failure ends it with one line (:mod:`tap_pinterest.reporting`)."""
+        with failures_in_one_line(cls.logger):
+            super().invoke(**kwargs)
+
+    @classmethod
+    @override
+    def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
+        """The dry run (``--test``); an expected failure ends it with one line."""
+        with failures_in_one_line(cls.logger):
+            super().cb_test(ctx, param, value)
 
     @property
     def run_state(self) -> RunState:

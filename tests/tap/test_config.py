@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import copy
 import json
+import logging
 import subprocess
 import sys
 
 import pytest
+from conftest import sim_config
+from singer_run import run_cli
 
-from tap_pinterest.config import ConfigError, validate_settings
+from tap_pinterest.config import ConfigError, unknown_settings, validate_settings
+from tap_pinterest.simulator import Simulator
 from tap_pinterest.tap import TapPinterest
 
 SECRET = "s3cr3t-value-that-must-not-leak"
@@ -111,3 +116,75 @@ def test_cli_prints_one_error_line(tmp_path, config: dict, setting: str, mode: l
     assert setting in errors[0]
     assert "Traceback" not in result.stderr
     assert SECRET not in result.stderr
+
+
+def _schema_with_sdk_settings() -> dict:
+    schema = copy.deepcopy(TapPinterest.config_jsonschema)
+    TapPinterest.append_builtin_config(schema)
+    return schema
+
+
+@pytest.mark.parametrize(
+    ("key", "suggestion"),
+    [
+        ("strat_date", "start_date"),
+        ("acess_token", "access_token"),
+        ("ad_account_id", "ad_account_ids"),
+        ("flatening_enabled", "flattening_enabled"),
+        ("stream_map", "stream_maps"),
+    ],
+)
+def test_an_unknown_key_gets_a_warning_naming_the_closest_setting(
+    caplog, key: str, suggestion: str
+) -> None:
+    caplog.set_level(logging.WARNING)
+    validate_settings({**GOOD, key: SECRET}, _schema_with_sdk_settings())
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [f"Unknown setting {key!r} (did you mean {suggestion!r}?)"]
+
+
+def test_an_unknown_key_like_no_setting_points_to_about() -> None:
+    warnings = unknown_settings({**GOOD, "zzz": 1}, _schema_with_sdk_settings())
+    assert warnings == ["Unknown setting 'zzz' (tap-pinterest --about lists them all)"]
+
+
+def test_the_warning_comes_before_the_error_it_explains(caplog) -> None:
+    caplog.set_level(logging.WARNING)
+    with pytest.raises(ConfigError, match="no credentials"):
+        validate_settings({"acess_token": SECRET}, _schema_with_sdk_settings())
+    assert "did you mean 'access_token'?" in caplog.text
+    assert SECRET not in caplog.text
+
+
+def test_the_sdk_settings_and_a_clean_config_get_no_warning(caplog) -> None:
+    caplog.set_level(logging.WARNING)
+    config = {
+        **GOOD,
+        "start_date": "2024-01-31",
+        "stream_maps": {"boards": {"description": None}},
+        "stream_map_config": {},
+        "faker_config": {"seed": 1},
+        "flattening_enabled": True,
+        "flattening_max_depth": 2,
+        "batch_config": {
+            "encoding": {"format": "jsonl"},
+            "storage": {"root": "file:///tmp"},
+        },
+        "user_agent": "my-pipeline/1.0",
+    }
+    TapPinterest(config=config)
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
+
+
+def test_the_tap_itself_warns_of_a_typo(caplog) -> None:
+    caplog.set_level(logging.WARNING)
+    TapPinterest(config={**GOOD, "strat_date": "2024-01-01"})
+    assert "Unknown setting 'strat_date' (did you mean 'start_date'?)" in caplog.text
+
+
+def test_the_cli_warns_of_a_typo_once(shared_sim: Simulator, tmp_path) -> None:
+    result = run_cli({**sim_config(shared_sim), "strat_date": "2024-01-01"}, tmp_path, "--test")
+    assert result.returncode == 0, result.stderr[-2000:]
+    warnings = [line for line in result.stderr.splitlines() if "Unknown setting" in line]
+    assert len(warnings) == 1, result.stderr[-2000:]
+    assert warnings[0].endswith("Unknown setting 'strat_date' (did you mean 'start_date'?)")

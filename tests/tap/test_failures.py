@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import pytest
 import responses
@@ -88,6 +89,20 @@ def test_server_errors_and_dropped_connections_are_retried_without_loss() -> Non
             assert sorted(result.ids(stream)) == sorted(r["id"] for r in records), stream
 
 
+def test_each_retry_is_logged_once_in_one_short_line(sim: Simulator, caplog) -> None:
+    sim.faults.script("/v5/boards", status=503, body={"code": 0, "message": "down"}, times=2)
+    caplog.set_level(logging.INFO)
+    result = run_tap(sim_config(sim, retry_base_wait_seconds=0.01), streams=["boards"])
+    assert len(result.records["boards"]) == len(sim.dataset.boards)
+    retries = [r.getMessage() for r in caplog.records if "HTTP 503" in r.getMessage()]
+    assert retries == [
+        "stream 'boards': GET /v5/boards returned HTTP 503 (Pinterest code 0): down "
+        f"-- retry {n} in {wait}s"
+        for n, wait in ((1, "0.0"), (2, "0.0"))
+    ]
+    assert not [r for r in caplog.records if "Backing off" in r.getMessage()]
+
+
 def test_a_persistent_server_error_fails_after_the_retries(sim: Simulator) -> None:
     sim.faults.script("/v5/boards", status=503, body={"code": 0, "message": "down"}, times=None)
     with pytest.raises(Exception, match=r"still failing after 2 retries") as caught:
@@ -130,6 +145,12 @@ def test_connection_test_prints_no_error_lines(shared_sim: Simulator, tmp_path) 
     assert result.returncode == 0, result.stderr[-2000:]
     assert "ERROR" not in result.stderr
     assert "Traceback" not in result.stderr
+    # Every stream stops at the dry run's record limit: that is no error, no failure.
+    assert "An unhandled error occurred" not in result.stderr
+    timers = [line for line in result.stderr.splitlines() if '"metric":"sync_duration"' in line]
+    assert len(timers) > 20, result.stderr[-2000:]
+    assert all('"status":"succeeded"' in line for line in timers), result.stderr[-2000:]
+    assert result.stderr.count("Stream is assumed to be unsorted") <= 1
 
 
 @responses.activate

@@ -99,3 +99,25 @@ def test_non_json_error_bodies_are_reported_not_dropped() -> None:
 
 def test_success_is_not_an_error() -> None:
     assert classify("boards", "org_read", _response(200, b'{"items": []}')) is None
+
+
+def test_connection_errors_fail_naming_the_cause_and_the_fix() -> None:
+    waits = _start(RetryPolicy("boards", max_rate_limit_wait=10, max_retries=1))
+    error = requests.exceptions.ConnectionError(ConnectionRefusedError(111, "refused"))
+    error.request = requests.Request("GET", "http://127.0.0.1:9/v5/boards?bookmark=b").prepare()
+    assert waits.send(error) == 1
+    with pytest.raises(RetriesExhaustedError) as caught:
+        waits.send(error)
+    assert str(caught.value) == (
+        "stream 'boards': GET /v5/boards: 127.0.0.1:9 refused the connection -- still failing "
+        "after 1 retries; check api_url, and that the server it names is running"
+    )
+
+
+@pytest.mark.parametrize(("status", "hint"), [(403, "read scope"), (404, "must end in /v5")])
+def test_403_and_404_name_the_likely_fix(status: int, hint: str) -> None:
+    body = b'{"code": 29, "message": "Not permitted."}'
+    error = classify("boards", "org_read", _response(status, body))
+    assert isinstance(error, ClientError)
+    assert f"HTTP {status} (Pinterest code 29): Not permitted. -- " in str(error)
+    assert hint in str(error)
