@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import requests
+from singer_run import own_lines
 
 from tap_pinterest.simulator import Simulator
 
@@ -53,7 +54,7 @@ def fails(*args: str, **kwargs: Any) -> str:
     result = run(*args, **kwargs)
     assert result.returncode == 2, (result.stdout, result.stderr)
     assert result.stdout == ""
-    lines = result.stderr.splitlines()
+    lines = own_lines(result.stderr)
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("error: ")
     assert "Traceback" not in result.stderr

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from conftest import sim_config
-from singer_run import parse_messages
+from singer_run import own_lines, parse_messages
 
 from tap_pinterest.simulator import Simulator
 
@@ -48,7 +48,7 @@ def _run(command: list[str], env: dict[str, str] | None = None) -> subprocess.Co
 
 def _not_info(stderr: str) -> list[str]:
     """Every stderr line but the INFO log lines: warnings, errors, anything printed."""
-    return [line for line in stderr.splitlines() if "| INFO " not in line]
+    return [line for line in own_lines(stderr) if "| INFO " not in line]
 
 
 def _assert_one_error_line(result: subprocess.CompletedProcess, *fragments: str) -> str:
@@ -92,7 +92,7 @@ def test_connection_refused_is_one_line_after_one_line_per_retry(tmp_path, close
         result, "stream 'user_account'", f"127.0.0.1:{closed_port} refused", "api_url"
     )
     assert "after 2 retries" in error
-    retries = [line for line in result.stderr.splitlines() if "| WARNING " in line]
+    retries = [line for line in own_lines(result.stderr) if "| WARNING " in line]
     assert len(retries) == 2, result.stderr
     assert all("refused the connection -- retry" in line and len(line) < 250 for line in retries)
     # Nothing else: no traceback, no second report of a retry, no "unhandled error".
@@ -178,7 +178,7 @@ def test_a_bad_config_file_is_one_line(tmp_path, text: str | None, fragment: str
         path.write_text(text)
     result = _run([sys.executable, "-m", "tap_pinterest", "--config", str(path)])
     _assert_one_error_line(result, f"Config file '{path}'", fragment, "JSON object of settings")
-    assert result.stderr.count("\n") == 1, result.stderr
+    assert len(own_lines(result.stderr)) == 1, result.stderr
 
 
 def test_a_directory_as_config_file_is_one_line(tmp_path) -> None:
