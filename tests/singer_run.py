@@ -122,8 +122,9 @@ def own_lines(stderr: str) -> list[str]:
 
     singer-sdk warns through Python's ``warnings`` (the location, then the indented
     source line; the tap logs it with a blank line after) that the interpreter nears or
-    has passed its end of life, for Python 3.11 from 2027-04. That notice is the platform's, not the command's: tests that
-    count the lines a command prints leave it out, so they hold on any date.
+    has passed its end of life, for Python 3.11 from 2027-04. That notice is the
+    platform's, not the command's: tests that count the lines a command prints leave it
+    out, so they hold on any date.
     """
     out: list[str] = []
     in_notice = False
