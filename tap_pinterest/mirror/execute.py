@@ -16,7 +16,7 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass
 
-from tap_pinterest.mirror import NotFoundError, QueryError
+from tap_pinterest.mirror import DatabaseError, NotFoundError, QueryError
 from tap_pinterest.mirror.api import MAX_LIMIT
 
 if t.TYPE_CHECKING:
@@ -129,6 +129,8 @@ class Executor:
             return self._run(action, entity, params)
         except (QueryError, NotFoundError) as error:
             raise from_mirror_error(error) from None
+        except DatabaseError as error:  # the database went away, or its file is now bad
+            raise RequestError("database_unavailable", str(error), status=503) from None
 
     def _run(self, action: str, entity: str | None, params: dict[str, t.Any]) -> dict[str, t.Any]:
         if action == "stats":

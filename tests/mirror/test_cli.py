@@ -30,7 +30,11 @@ TOKEN = "cli-serve-token-abcdef0123456789"
 def run(
     *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("PINTEREST_MIRROR_")}
+    environ = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("PINTEREST_MIRROR_") and "LOGLEVEL" not in k
+    }
     return subprocess.run(
         [CLI, *args],
         capture_output=True,
@@ -108,9 +112,10 @@ def test_database_url_from_the_environment(db: str) -> None:
     assert len(body["data"]) == 1
 
 
-def test_default_database_is_in_the_working_directory(loaded: Loaded) -> None:
-    assert loaded.url.endswith("/pinterest-mirror.db")
-    body = ok("stats", cwd=loaded.directory)  # sqlite:///pinterest-mirror.db is relative
+def test_default_database_is_the_targets_default(loaded: Loaded) -> None:
+    # `loaded` ran the target with no database_url from `loaded.directory`
+    assert loaded.url.endswith("/output/pinterest-mirror.db")
+    body = ok("stats", cwd=loaded.directory)  # sqlite:///output/pinterest-mirror.db
     assert "boards" in body
 
 
@@ -186,15 +191,58 @@ def test_usage_errors() -> None:
 def test_missing_database(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'nothing.db'}"
     message = fails("--database-url", url, "search", "boards")
-    assert message.startswith(f"no mirror database at {tmp_path / 'nothing.db'}")
-    assert not (tmp_path / "nothing.db").exists()
-    assert "no mirror database at pinterest-mirror.db" in fails("stats", cwd=tmp_path)
+    assert message.startswith(f"no mirror at {tmp_path / 'nothing.db'}: run a sync first")
+    assert "meltano run tap-pinterest target-pinterest-mirror" in message
+    default = tmp_path / "output" / "pinterest-mirror.db"
+    assert fails("stats", cwd=tmp_path).startswith(f"no mirror at {default}: run a sync first")
+    assert list(tmp_path.iterdir()) == []  # a reader creates nothing
 
 
-def test_unreachable_database_hides_the_password() -> None:
-    url = "postgresql+psycopg://mirror:hunter2secret@127.0.0.1:1/mirror"
+PASSWORD = "hunter2secret"  # made up; the output must never show it
+
+
+@pytest.mark.parametrize(
+    ("url", "needle"),
+    [
+        (f"nothing:{PASSWORD}", "--database-url is not a database URL; the mirror supports"),
+        (
+            f"mysql://mirror:{PASSWORD}@127.0.0.1/mirror",
+            "--database-url mysql://mirror:***@127.0.0.1/mirror: unsupported scheme 'mysql'",
+        ),
+        (
+            f"postgresql+psycopg://mirror:{PASSWORD}@127.0.0.1:1/mirror",
+            "cannot connect to PostgreSQL at 127.0.0.1:1",
+        ),
+    ],
+)
+def test_database_errors_are_one_line_without_the_password(url: str, needle: str) -> None:
     message = fails("--database-url", url, "stats")
-    assert "hunter2secret" not in message
+    assert needle in message
+    assert PASSWORD not in message
+    assert "sqlite:///<file>" in message or "cannot connect" in message
+
+
+def test_database_error_names_the_environment_variable() -> None:
+    message = fails("stats", env={"PINTEREST_MIRROR_DATABASE_URL": "mysql://h/d"})
+    assert message.startswith("$PINTEREST_MIRROR_DATABASE_URL mysql://h/d: unsupported scheme")
+
+
+def test_sqlite_file_that_is_not_a_database(tmp_path: Path) -> None:
+    file = tmp_path / "notes.txt"
+    file.write_text("not a database\n" * 100)
+    message = fails("--database-url", f"sqlite:///{file}", "stats")
+    assert message.startswith(f"--database-url sqlite:///{file}: cannot open the SQLite file")
+    assert "not a database" in message
+
+
+def test_the_traceback_at_debug_level(tmp_path: Path) -> None:
+    url = f"postgresql+psycopg://mirror:{PASSWORD}@127.0.0.1:1/mirror"
+    result = run("--database-url", url, "stats", env={"LOGLEVEL": "debug"})
+    assert result.returncode == 2
+    assert "Traceback" in result.stderr
+    assert "sqlalchemy.exc.OperationalError" in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("error: --database-url")
+    assert PASSWORD not in result.stderr
 
 
 def test_unknown_entity_lists_the_choices(db: str) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tap_pinterest.mirror import DatabaseError, Mirror, database
+from tap_pinterest.mirror.cli import DEFAULT_URL as CLI_DEFAULT
 from tap_pinterest.mirror.target import TargetPinterestMirror
 
 from .conftest import ITEMS_SCHEMA, item, record_message, schema_message
@@ -69,8 +70,9 @@ def target_error(result: subprocess.CompletedProcess[str]) -> str:
 # ---- the default path ---------------------------------------------------------------------
 
 
-def test_the_target_and_mirror_share_one_default() -> None:
+def test_the_target_and_the_command_line_share_one_default() -> None:
     assert database.DEFAULT_URL == "sqlite:///output/pinterest-mirror.db"
+    assert CLI_DEFAULT is database.DEFAULT_URL
     settings = TargetPinterestMirror.own_settings
     assert settings["database_url"]["default"] == database.DEFAULT_URL
     assert Mirror().url == database.DEFAULT_URL

@@ -9,11 +9,13 @@ import hmac
 import logging
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
+from tap_pinterest.mirror import Mirror
 from tap_pinterest.mirror.execute import ACTIONS, MAX_LIMIT, Executor
 from tap_pinterest.mirror.live import GET_ENTITIES, LiveClient
 from tap_pinterest.mirror.server import MAX_BODY_BYTES, MirrorApp, MirrorServer, is_loopback
@@ -379,3 +381,14 @@ def test_all_interfaces_with_token(mirror: Any) -> None:
         assert requests.get(url, timeout=10).status_code == 401
         headers = {"Authorization": f"Bearer {TOKEN}"}
         assert requests.get(url, headers=headers, timeout=10).status_code == 200
+
+
+def test_a_database_that_cannot_be_opened_is_503(tmp_path: Path) -> None:
+    file = tmp_path / "mirror.db"
+    mirror = Mirror(f"sqlite:///{file}")  # `serve` before the first sync: no file yet
+    with MirrorServer(MirrorApp(Executor(mirror)), port=0) as running:
+        body = {"entity": "boards", "action": "search"}
+        assert error(execute(running, body), 400, "unknown_entity")
+        file.write_text("not a database\n" * 100)
+        found = error(execute(running, body), 503, "database_unavailable")
+    assert found["message"].startswith(f"database_url sqlite:///{file}: cannot open the SQLite")
