@@ -14,6 +14,7 @@ from tap_pinterest.mirror.errors import NotFoundError, QueryError
 from tap_pinterest.mirror.query import Compiler
 from tap_pinterest.mirror.store import Store, StreamInfo
 
+#: The most records one page holds (`limit` runs from 1 to this), and the default page.
 MAX_LIMIT = 1000
 DEFAULT_TIMEOUT_MS = 10_000
 
@@ -128,18 +129,13 @@ class Mirror:
         self,
         entity: str,
         query: dict[str, Any] | None = None,
-        limit: int = 1000,
+        limit: int = MAX_LIMIT,
         cursor: str | None = None,
         fields: list[str | list[str]] | None = None,
     ) -> dict[str, Any]:
         """Filter, sort and page `entity`; see the module docs of `query` for the language."""
         started = time.perf_counter()
-        if isinstance(limit, bool) or not isinstance(limit, int) or not 0 <= limit <= MAX_LIMIT:
-            raise QueryError(
-                f"limit must be an integer from 0 to {MAX_LIMIT}, got {limit!r}.",
-                "invalid_limit",
-                [f"0..{MAX_LIMIT}"],
-            )
+        _check_limit(limit)
         query = {} if query is None else query
         if not isinstance(query, dict) or set(query) - {"filter", "sort"}:
             raise QueryError(
@@ -188,6 +184,16 @@ class Mirror:
         if store is None:
             raise QueryError(f"Unknown entity {entity!r}: the mirror is empty.", "unknown_entity")
         return store
+
+
+def _check_limit(limit: object) -> None:
+    """Refuse a `limit` that is not an integer from 1 to `MAX_LIMIT` (QueryError)."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise QueryError(
+            f"limit must be an integer from 1 to {MAX_LIMIT}, got {limit!r}.",
+            "invalid_limit",
+            [f"1..{MAX_LIMIT}"],
+        )
 
 
 def _pk_text(info: StreamInfo, value: Any) -> str:

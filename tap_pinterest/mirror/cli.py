@@ -16,6 +16,7 @@ import typing as t
 from pathlib import Path
 
 from tap_pinterest.mirror import DatabaseError, Mirror, NotFoundError, QueryError, database
+from tap_pinterest.mirror.api import MAX_LIMIT
 from tap_pinterest.mirror.database import DEFAULT_URL
 from tap_pinterest.mirror.execute import Executor, RequestError, from_mirror_error
 from tap_pinterest.mirror.server import (
@@ -74,7 +75,9 @@ def _parser() -> argparse.ArgumentParser:
     query = search.add_mutually_exclusive_group()
     query.add_argument("--query", help='JSON, e.g. \'{"filter": {"eq": {"country": "US"}}}\'')
     query.add_argument("--query-file", type=Path, help="a file holding the query JSON")
-    search.add_argument("--limit", type=int, default=1000, help="records per page (max 1000)")
+    search.add_argument(
+        "--limit", type=int, default=MAX_LIMIT, help=f"records per page, 1 to {MAX_LIMIT}"
+    )
     search.add_argument("--cursor", help="meta.cursor of the previous page")
     search.add_argument("--fields", help="comma-separated field paths, e.g. id,owner.username")
 

@@ -157,7 +157,7 @@ class Executor:
         return self.mirror.search(
             name,
             query=params.get("query"),
-            limit=clamp_limit(params.get("limit", DEFAULT_LIMIT)),
+            limit=params.get("limit", DEFAULT_LIMIT),
             cursor=params.get("cursor"),
             fields=params.get("fields"),
         )
@@ -199,10 +199,3 @@ def _only(params: dict[str, t.Any], allowed: Iterable[str]) -> None:
     names = list(allowed)
     if unknown := sorted(set(params) - set(names)):
         raise RequestError("unknown_param", one_of("param", unknown[0], names), names)
-
-
-def clamp_limit(value: t.Any, maximum: int = MAX_LIMIT) -> t.Any:
-    """An integer limit above ``maximum`` becomes ``maximum``; the mirror checks the rest."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return min(value, maximum)
-    return value

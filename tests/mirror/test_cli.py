@@ -18,6 +18,10 @@ from typing import Any
 import pytest
 import requests
 
+from tap_pinterest.mirror import Mirror, QueryError
+from tap_pinterest.mirror.api import MAX_LIMIT
+from tap_pinterest.mirror.execute import Executor
+from tap_pinterest.mirror.server import MirrorApp, MirrorServer
 from tap_pinterest.simulator import Simulator
 
 from .pipeline import BIN, Loaded, loaded, mirror_records  # noqa: F401 - fixtures
@@ -272,9 +276,39 @@ def test_bad_query_json_and_files(db: str, tmp_path: Path) -> None:
     assert message == f"--query-file: cannot read {missing}: No such file or directory"
 
 
-def test_bad_limit_and_cursor(db: str) -> None:
-    assert "limit" in fails("--database-url", db, "search", "boards", "--limit", "-1")
+def test_bad_cursor(db: str) -> None:
     assert "cursor" in fails("--database-url", db, "search", "boards", "--cursor", "garbage")
+
+
+@pytest.mark.parametrize("limit", [0, -1, MAX_LIMIT + 1, 5000])
+def test_a_limit_out_of_range_is_the_same_error_everywhere(db: str, limit: int) -> None:
+    with Mirror(db) as mirror:
+        with pytest.raises(QueryError) as python:
+            mirror.search("boards", limit=limit)
+        with MirrorServer(MirrorApp(Executor(mirror)), port=0) as server:
+            body = {"entity": "boards", "action": "search", "params": {"limit": limit}}
+            http = requests.post(f"{server.url}/execute", json=body, timeout=30)
+    expected = f"limit must be an integer from 1 to {MAX_LIMIT}, got {limit}."
+    assert python.value.problem == "invalid_limit"
+    assert str(python.value).startswith(expected)
+    assert http.status_code == 400
+    assert http.json()["error"] == {
+        "problem": "invalid_limit",
+        "message": str(python.value),
+        "choices": [f"1..{MAX_LIMIT}"],
+    }
+    cli = fails("--database-url", db, "search", "boards", "--limit", str(limit))
+    assert cli == str(python.value)
+
+
+def test_the_limit_bounds_are_accepted(db: str) -> None:
+    one = ok("--database-url", db, "search", "boards", "--limit", "1")
+    assert len(one["data"]) == 1
+    assert one["meta"]["has_more"] is True
+    assert one["meta"]["cursor"]
+    whole = ok("--database-url", db, "search", "boards", "--limit", str(MAX_LIMIT))
+    assert whole["meta"]["has_more"] is False
+    assert len(whole["data"]) > 1
 
 
 def test_get_not_found(db: str) -> None:

@@ -117,7 +117,7 @@ def test_search_fields(server: MirrorServer) -> None:
     assert all(set(r) <= {"id", "name"} and "id" in r for r in body["data"])
 
 
-def test_limit_is_clamped(mirror: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_default_limit_is_the_cap(mirror: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[int] = []
     search = mirror.search
 
@@ -126,10 +126,16 @@ def test_limit_is_clamped(mirror: Any, monkeypatch: pytest.MonkeyPatch) -> None:
         return search(entity, **kwargs)
 
     monkeypatch.setattr(mirror, "search", spy)
-    executor = Executor(mirror)
-    executor.execute({"entity": "boards", "action": "search", "params": {"limit": 10**12}})
-    executor.execute({"entity": "boards", "action": "search", "params": {}})
-    assert seen == [MAX_LIMIT, MAX_LIMIT]
+    Executor(mirror).execute({"entity": "boards", "action": "search", "params": {}})
+    assert seen == [MAX_LIMIT]
+
+
+@pytest.mark.parametrize("limit", [0, -1, MAX_LIMIT + 1, 10**12])
+def test_a_limit_out_of_range_is_400_not_capped(server: MirrorServer, limit: int) -> None:
+    body = {"entity": "boards", "action": "search", "params": {"limit": limit}}
+    found = error(execute(server, body), 400, "invalid_limit")
+    assert found["message"].startswith(f"limit must be an integer from 1 to {MAX_LIMIT}, got")
+    assert found["choices"] == [f"1..{MAX_LIMIT}"]
 
 
 def test_get_by_id(server: MirrorServer, mirror_records: dict[str, list[dict[str, Any]]]) -> None:
