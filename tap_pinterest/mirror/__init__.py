@@ -5,6 +5,7 @@
 """
 
 from tap_pinterest.mirror.api import Mirror
+from tap_pinterest.mirror.database import DatabaseError
 from tap_pinterest.mirror.errors import NotFoundError, QueryError
 
-__all__ = ["Mirror", "NotFoundError", "QueryError"]
+__all__ = ["DatabaseError", "Mirror", "NotFoundError", "QueryError"]

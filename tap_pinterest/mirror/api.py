@@ -3,52 +3,53 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.engine.url import make_url
+from sqlalchemy.engine import Connection
 
-from tap_pinterest.mirror import dialects, paging, textsearch
+from tap_pinterest.mirror import database, dialects, paging
+from tap_pinterest.mirror.database import DEFAULT_URL
 from tap_pinterest.mirror.errors import NotFoundError, QueryError
 from tap_pinterest.mirror.query import Compiler
 from tap_pinterest.mirror.store import Store, StreamInfo
 
+#: The most records one page holds (`limit` runs from 1 to this), and the default page.
 MAX_LIMIT = 1000
 DEFAULT_TIMEOUT_MS = 10_000
-DEFAULT_URL = "sqlite:///pinterest-mirror.db"
 
 
 class Mirror:
     """A local, searchable copy of the synced streams.
 
-    >>> mirror = Mirror("sqlite:///pinterest-mirror.db")
+    >>> mirror = Mirror("sqlite:///output/pinterest-mirror.db")
     >>> mirror.search("board_pins", {"filter": {"fuzzy": {"title": "red dress"}}}, limit=10)
+
+    A URL the mirror does not support raises `DatabaseError` here; a database that cannot
+    be reached or opened raises it at the first read (or `open`). A SQLite file that does
+    not exist is an empty mirror, and is not created.
     """
 
     def __init__(self, url: str = DEFAULT_URL, *, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> None:
         self.url = url
         self.timeout_ms = timeout_ms
+        self._parsed = database.resolve(url)
         self._store: Store | None = None
 
     # plumbing
 
     def _sqlite_missing(self) -> bool:
-        parsed = make_url(self.url)
-        if parsed.get_backend_name() != "sqlite":
+        if self._parsed.get_backend_name() != "sqlite":
             return False
-        database = parsed.database or ""
-        return database in ("", ":memory:") or not Path(database).exists()
+        path = database.sqlite_file(self._parsed)
+        return path is None or not path.exists()
 
     def _get_store(self) -> Store | None:
         """The store, or None while nothing was written (a missing SQLite file stays missing)."""
         if self._store is None:
             if self._sqlite_missing():
                 return None
-            engine: Engine = dialects.make_engine(self.url)
-            textsearch.add_search_functions(engine)
-            self._store = Store(engine)
+            self._store = Store(database.open_engine(self.url))
         return self._store
 
     def _entity(self, conn: Connection, store: Store, entity: object) -> StreamInfo:
@@ -63,6 +64,11 @@ class Mirror:
         if not store.has_catalog():
             return []
         return [row.stream for row in store.catalog_rows(conn)]
+
+    def open(self) -> Mirror:
+        """Connect now, so a database that cannot be used raises `DatabaseError` here."""
+        self._get_store()
+        return self
 
     def close(self) -> None:
         if self._store is not None:
@@ -123,18 +129,13 @@ class Mirror:
         self,
         entity: str,
         query: dict[str, Any] | None = None,
-        limit: int = 1000,
+        limit: int = MAX_LIMIT,
         cursor: str | None = None,
         fields: list[str | list[str]] | None = None,
     ) -> dict[str, Any]:
         """Filter, sort and page `entity`; see the module docs of `query` for the language."""
         started = time.perf_counter()
-        if isinstance(limit, bool) or not isinstance(limit, int) or not 0 <= limit <= MAX_LIMIT:
-            raise QueryError(
-                f"limit must be an integer from 0 to {MAX_LIMIT}, got {limit!r}.",
-                "invalid_limit",
-                [f"0..{MAX_LIMIT}"],
-            )
+        _check_limit(limit)
         query = {} if query is None else query
         if not isinstance(query, dict) or set(query) - {"filter", "sort"}:
             raise QueryError(
@@ -183,6 +184,16 @@ class Mirror:
         if store is None:
             raise QueryError(f"Unknown entity {entity!r}: the mirror is empty.", "unknown_entity")
         return store
+
+
+def _check_limit(limit: object) -> None:
+    """Refuse a `limit` that is not an integer from 1 to `MAX_LIMIT` (QueryError)."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise QueryError(
+            f"limit must be an integer from 1 to {MAX_LIMIT}, got {limit!r}.",
+            "invalid_limit",
+            [f"1..{MAX_LIMIT}"],
+        )
 
 
 def _pk_text(info: StreamInfo, value: Any) -> str:

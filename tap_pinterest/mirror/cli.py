@@ -10,15 +10,14 @@ import argparse
 import json
 import logging
 import os
-import re
 import sys
+import traceback
 import typing as t
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
-
-from tap_pinterest.mirror import Mirror, NotFoundError, QueryError
+from tap_pinterest.mirror import DatabaseError, Mirror, NotFoundError, QueryError, database
+from tap_pinterest.mirror.api import MAX_LIMIT
+from tap_pinterest.mirror.database import DEFAULT_URL
 from tap_pinterest.mirror.execute import Executor, RequestError, from_mirror_error
 from tap_pinterest.mirror.server import (
     DEFAULT_HOST,
@@ -33,10 +32,16 @@ if t.TYPE_CHECKING:
 
     from tap_pinterest.mirror.live import LiveClient
 
-DEFAULT_DATABASE_URL = "sqlite:///pinterest-mirror.db"
 DATABASE_URL_ENV = "PINTEREST_MIRROR_DATABASE_URL"
 TOKEN_ENV = "PINTEREST_MIRROR_TOKEN"  # noqa: S105 - the variable's name, not a token
+#: Set to DEBUG to follow a database error's line with its traceback (as the target does).
+LOGLEVEL_ENVS = ("TAP_PINTEREST_MIRROR_LOGLEVEL", "LOGLEVEL")
 EXIT_ERROR = 2
+#: How to make a mirror, for the message about a missing one.
+LOAD_HINT = (
+    "run a sync first: `meltano run tap-pinterest target-pinterest-mirror`, or "
+    "`tap-pinterest --config TAP.json | target-pinterest-mirror --config MIRROR.json`"
+)
 
 
 class CliError(Exception):
@@ -55,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--database-url",
         default=argparse.SUPPRESS,
-        help=f"the mirror database (default: ${DATABASE_URL_ENV} or {DEFAULT_DATABASE_URL})",
+        help=f"the mirror database (default: ${DATABASE_URL_ENV} or {DEFAULT_URL})",
     )
     parser = _Parser(
         prog="tap-pinterest-mirror",
@@ -70,7 +75,9 @@ def _parser() -> argparse.ArgumentParser:
     query = search.add_mutually_exclusive_group()
     query.add_argument("--query", help='JSON, e.g. \'{"filter": {"eq": {"country": "US"}}}\'')
     query.add_argument("--query-file", type=Path, help="a file holding the query JSON")
-    search.add_argument("--limit", type=int, default=1000, help="records per page (max 1000)")
+    search.add_argument(
+        "--limit", type=int, default=MAX_LIMIT, help=f"records per page, 1 to {MAX_LIMIT}"
+    )
     search.add_argument("--cursor", help="meta.cursor of the previous page")
     search.add_argument("--fields", help="comma-separated field paths, e.g. id,owner.username")
 
@@ -116,38 +123,32 @@ def _read(name: str, path: Path) -> str:
         raise CliError(msg) from None
 
 
-def redact(url: str) -> str:
-    """The database URL without its password."""
-    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+def _database_url(args: argparse.Namespace) -> tuple[str, str]:
+    """The database URL, and the setting it came from (for error messages)."""
+    if given := getattr(args, "database_url", None):
+        return given, "--database-url"
+    if from_env := os.environ.get(DATABASE_URL_ENV):
+        return from_env, f"${DATABASE_URL_ENV}"
+    return DEFAULT_URL, "--database-url (default)"
 
 
 def _mirror(args: argparse.Namespace, *, must_exist: bool = True) -> Mirror:
-    url = (
-        getattr(args, "database_url", None)
-        or os.environ.get(DATABASE_URL_ENV)
-        or DEFAULT_DATABASE_URL
-    )
+    """The mirror, connected; a missing SQLite file is an error unless `must_exist` is
+    False (`serve` waits for a sync to make it). Nothing is created."""
+    url, setting = _database_url(args)
     try:
-        parsed = make_url(url)
-    except ArgumentError:
-        msg = f"--database-url {redact(url)!r} is not a database URL such as {DEFAULT_DATABASE_URL}"
-        raise CliError(msg) from None
-    database = parsed.database or ""
-    on_disk = parsed.get_backend_name() == "sqlite" and database not in ("", ":memory:")
-    if on_disk and not Path(database).is_file():
-        msg = (
-            f"no mirror database at {database}: load one with `tap-pinterest --config "
-            "TAP.json | target-pinterest-mirror --config MIRROR.json`, or set "
-            f"--database-url / ${DATABASE_URL_ENV}"
-        )
-        if must_exist:
-            raise CliError(msg)
-        logging.getLogger(__name__).warning("%s", msg)
-    try:
-        return Mirror(url)
-    except Exception as error:  # noqa: BLE001 - any driver error is one line here
-        msg = f"cannot open the mirror database {redact(url)}: {error}"
-        raise CliError(msg) from None
+        path = database.sqlite_file(database.resolve(url))
+        if path is not None and not path.is_file():
+            msg = (
+                f"no mirror at {path.absolute()}: {LOAD_HINT}; or point "
+                f"--database-url / ${DATABASE_URL_ENV} at an existing mirror"
+            )
+            if must_exist:
+                raise CliError(msg)
+            logging.getLogger(__name__).warning("%s", msg)
+        return Mirror(url).open()
+    except DatabaseError as error:
+        raise CliError(error.line(setting)) from error
 
 
 def _live(config_path: Path | None) -> LiveClient | None:
@@ -252,6 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if result is not None:
             sys.stdout.write(json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n")
     except CliError as error:
+        _debug_traceback(error)
         return _fail(str(error))
     except RequestError as error:
         return _fail(error.message)
@@ -262,6 +264,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:  # noqa: BLE001 - one line, never a traceback
         return _fail(f"unexpected {type(error).__name__}: {error}")
     return 0
+
+
+def _debug_traceback(error: BaseException) -> None:
+    """At LOGLEVEL=debug, the traceback of the error's cause (a database error's)."""
+    level = next((os.environ[name] for name in LOGLEVEL_ENVS if os.environ.get(name)), "")
+    if level.upper() == "DEBUG" and error.__cause__ is not None:
+        sys.stderr.write("".join(traceback.format_exception(error.__cause__)))
 
 
 def _fail(message: str) -> int:

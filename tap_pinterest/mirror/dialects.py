@@ -17,7 +17,7 @@ from typing import Any
 import msgspec
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.engine.url import make_url
 
 JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
@@ -49,8 +49,9 @@ def loads(text: str | bytes) -> Any:
         return json.loads(text)
 
 
-def make_engine(url: str, *, writer: bool = False) -> Engine:
-    """An engine for `url`: SQLite in WAL mode with explicit transactions, or PostgreSQL.
+def make_engine(url: str | URL, *, writer: bool = False) -> Engine:
+    """An engine for `url`: SQLite in WAL mode with explicit transactions, or PostgreSQL
+    (`database.open_engine` checks the URL first, and connects).
 
     A SQLite `writer` takes the write lock when its transaction begins (BEGIN IMMEDIATE),
     so it waits for other writers instead of failing on a lock upgrade.
@@ -89,11 +90,6 @@ def make_engine(url: str, *, writer: bool = False) -> Engine:
         def _begin(conn: Connection) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
 
-    elif engine.dialect.name != "postgresql":
-        msg = (
-            f"Unsupported database {engine.dialect.name!r}: use sqlite:/// or postgresql+psycopg://"
-        )
-        raise ValueError(msg)
     return engine
 
 

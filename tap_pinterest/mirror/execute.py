@@ -17,7 +17,7 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass
 
-from tap_pinterest.mirror import NotFoundError, QueryError
+from tap_pinterest.mirror import DatabaseError, NotFoundError, QueryError
 from tap_pinterest.mirror.api import MAX_LIMIT
 
 if t.TYPE_CHECKING:
@@ -140,6 +140,8 @@ class Executor:
             return self._run(action, entity, params)
         except (QueryError, NotFoundError) as error:
             raise from_mirror_error(error) from None
+        except DatabaseError as error:  # the database went away, or its file is now bad
+            raise RequestError("database_unavailable", str(error), status=503) from None
 
     def _run(self, action: str, entity: str | None, params: dict[str, t.Any]) -> dict[str, t.Any]:
         if action == "stats":
@@ -166,7 +168,7 @@ class Executor:
         return self.mirror.search(
             name,
             query=params.get("query"),
-            limit=clamp_limit(params.get("limit", DEFAULT_LIMIT)),
+            limit=params.get("limit", DEFAULT_LIMIT),
             cursor=params.get("cursor"),
             fields=params.get("fields"),
         )
@@ -202,10 +204,3 @@ def _only(params: dict[str, t.Any], allowed: Iterable[str]) -> None:
     names = list(allowed)
     if unknown := sorted(set(params) - set(names)):
         raise RequestError("unknown_param", one_of("param", unknown[0], names), names)
-
-
-def clamp_limit(value: t.Any, maximum: int = MAX_LIMIT) -> t.Any:
-    """An integer limit above ``maximum`` becomes ``maximum``; the mirror checks the rest."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return min(value, maximum)
-    return value

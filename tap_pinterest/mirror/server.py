@@ -4,7 +4,8 @@
 answers the JSON of :class:`~tap_pinterest.mirror.execute.Executor`, or
 ``{"error": {"problem", "message", "choices"}}`` with 400 (bad request or query),
 401 (token), 404 (no such record or path), 405 (method), 413 (too big), 415 (not
-JSON), 502 (the Pinterest API failed) or 500 (a bug: logged, never shown).
+JSON), 502 (the Pinterest API failed), 503 (the mirror's database cannot be opened:
+its one-line `DatabaseError`, password hidden) or 500 (a bug: logged, never shown).
 
 It binds 127.0.0.1 by default. Any other address needs a bearer token; with a token,
 every request needs ``Authorization: Bearer <token>``, compared in constant time.

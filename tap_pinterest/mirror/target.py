@@ -1,5 +1,9 @@
 """`target-pinterest-mirror`: a Singer target that keeps the mirror current.
 
+`database_url` defaults to `database.DEFAULT_URL` (a SQLite file under `output/` in the
+working directory); the target creates a SQLite file's directory, and connects before
+it reads any input, so a database it cannot use fails at once, as one error line.
+
 - RECORD: upserted on the SCHEMA's key_properties, in batches; one writer thread runs the
   batches in long transactions, committed every `COMMIT_ROWS` records or
   `COMMIT_SECONDS`, and before a STATE is written, a schema change or ACTIVATE_VERSION;
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import copy
 import math
+import sys
 import time
 from collections import deque
 from collections.abc import Callable
@@ -33,8 +38,8 @@ from singer_sdk.sinks import BatchSink
 from singer_sdk.target_base import Target
 from sqlalchemy.engine import Connection
 
-from tap_pinterest.mirror import dialects
-from tap_pinterest.mirror.api import DEFAULT_URL
+from tap_pinterest.mirror import database
+from tap_pinterest.mirror.database import DEFAULT_URL, SUPPORTED, DatabaseError
 from tap_pinterest.mirror.ingest import MirrorReader, RawRecord, RowEncoder
 from tap_pinterest.mirror.store import Store
 
@@ -138,8 +143,8 @@ class TargetPinterestMirror(Target):
             th.StringType,
             default=DEFAULT_URL,
             description=(
-                "SQLAlchemy URL of the mirror: sqlite:///<file> (default "
-                f"{DEFAULT_URL}) or postgresql+psycopg://user@host:port/db"
+                f"SQLAlchemy URL of the mirror: {SUPPORTED}. A relative SQLite path is "
+                "relative to the working directory; the target creates its directory."
             ),
         ),
         th.Property(
@@ -177,6 +182,7 @@ class TargetPinterestMirror(Target):
         self._began = 0.0
         self._failure: BaseException | None = None
         super().__init__(*args, **kwargs)
+        _ = self.store  # a database_url that cannot be used fails now, before any input
         self.max_parallelism = 1  # one writer: SQLite has a single write lock anyway
         if isinstance(self.message_reader, MirrorReader):
             # while the tap is quiet (a long analytics report, a rate-limit wait), a STATE
@@ -184,11 +190,22 @@ class TargetPinterestMirror(Target):
             self.message_reader.idle_after = self._state_due_in
             self.message_reader.on_idle = self._drain_if_state_due
 
+    @classmethod
+    def invoke(cls, *args: Any, **kwargs: Any) -> None:
+        """The command line: a database that cannot be used is one error line (the
+        traceback is logged at debug level: LOGLEVEL=debug) and exit status 1."""
+        try:
+            super().invoke(*args, **kwargs)
+        except DatabaseError as error:
+            cls.logger.debug("The database error in full:", exc_info=error)
+            cls.logger.error("%s", error)
+            sys.exit(1)
+
     @cached_property
     def store(self) -> Store:
-        """The mirror's store, shared by every sink."""
+        """The mirror's store, shared by every sink (raises `DatabaseError`)."""
         url = self.config.get("database_url") or DEFAULT_URL
-        return Store(dialects.make_engine(url, writer=True))
+        return Store(database.open_engine(url, writer=True))
 
     def write(self, function: Callable[..., None], *args: Any, rows: int = 0) -> None:
         """Run `function(connection, *args)` on the writer thread, in submission order.

@@ -33,12 +33,13 @@ class Loaded:
     records: dict[str, list[dict[str, Any]]]
 
 
-def load_mirror(sim: Simulator, directory: Path, url: str) -> None:
-    """Pipe a full sync of ``sim`` into the target writing to ``url``."""
+def load_mirror(sim: Simulator, directory: Path, url: str | None) -> None:
+    """Pipe a full sync of ``sim`` into the target writing to ``url`` (None: the target's
+    default, in ``directory``)."""
     tap_config = directory / "tap.json"
     tap_config.write_text(json.dumps(sim.tap_config()))
     target_config = directory / "target.json"
-    target_config.write_text(json.dumps({"database_url": url}))
+    target_config.write_text(json.dumps({} if url is None else {"database_url": url}))
     with (directory / "tap.log").open("w") as tap_log:
         tap = subprocess.Popen(
             [str(BIN / "tap-pinterest"), "--config", str(tap_config)],
@@ -48,6 +49,7 @@ def load_mirror(sim: Simulator, directory: Path, url: str) -> None:
         target = subprocess.run(
             [str(BIN / "target-pinterest-mirror"), "--config", str(target_config)],
             stdin=tap.stdout,
+            cwd=directory,
             capture_output=True,
             text=True,
             timeout=300,
@@ -65,12 +67,13 @@ _LOADED: list[Loaded] = []
 
 @pytest.fixture(scope="session")
 def loaded(tmp_path_factory: pytest.TempPathFactory) -> Loaded:
-    """A full sync in a SQLite mirror named like the CLI's default (loaded once)."""
+    """A full sync (loaded once) into the target's default database, which the target
+    creates in a directory with no `output/` yet (where the CLI looks by default)."""
     if not _LOADED:
         directory = tmp_path_factory.mktemp("mirror")
-        url = f"sqlite:///{directory / 'pinterest-mirror.db'}"
         with Simulator(seed=SEED, scale=1) as sim:
-            load_mirror(sim, directory, url)
+            load_mirror(sim, directory, None)
+            url = f"sqlite:///{directory / 'output' / 'pinterest-mirror.db'}"
             _LOADED.append(Loaded(url, directory, expected_records(sim.dataset)))
     return _LOADED[0]
 

@@ -19,6 +19,10 @@ import pytest
 import requests
 from singer_run import own_lines
 
+from tap_pinterest.mirror import Mirror, QueryError
+from tap_pinterest.mirror.api import MAX_LIMIT
+from tap_pinterest.mirror.execute import Executor
+from tap_pinterest.mirror.server import MirrorApp, MirrorServer
 from tap_pinterest.simulator import Simulator
 
 from .pipeline import BIN, Loaded, loaded, mirror_records  # noqa: F401 - fixtures
@@ -31,7 +35,11 @@ TOKEN = "cli-serve-token-abcdef0123456789"
 def run(
     *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("PINTEREST_MIRROR_")}
+    environ = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("PINTEREST_MIRROR_") and "LOGLEVEL" not in k
+    }
     return subprocess.run(
         [CLI, *args],
         capture_output=True,
@@ -109,9 +117,10 @@ def test_database_url_from_the_environment(db: str) -> None:
     assert len(body["data"]) == 1
 
 
-def test_default_database_is_in_the_working_directory(loaded: Loaded) -> None:
-    assert loaded.url.endswith("/pinterest-mirror.db")
-    body = ok("stats", cwd=loaded.directory)  # sqlite:///pinterest-mirror.db is relative
+def test_default_database_is_the_targets_default(loaded: Loaded) -> None:
+    # `loaded` ran the target with no database_url from `loaded.directory`
+    assert loaded.url.endswith("/output/pinterest-mirror.db")
+    body = ok("stats", cwd=loaded.directory)  # sqlite:///output/pinterest-mirror.db
     assert "boards" in body
 
 
@@ -202,15 +211,58 @@ def test_usage_errors() -> None:
 def test_missing_database(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'nothing.db'}"
     message = fails("--database-url", url, "search", "boards")
-    assert message.startswith(f"no mirror database at {tmp_path / 'nothing.db'}")
-    assert not (tmp_path / "nothing.db").exists()
-    assert "no mirror database at pinterest-mirror.db" in fails("stats", cwd=tmp_path)
+    assert message.startswith(f"no mirror at {tmp_path / 'nothing.db'}: run a sync first")
+    assert "meltano run tap-pinterest target-pinterest-mirror" in message
+    default = tmp_path / "output" / "pinterest-mirror.db"
+    assert fails("stats", cwd=tmp_path).startswith(f"no mirror at {default}: run a sync first")
+    assert list(tmp_path.iterdir()) == []  # a reader creates nothing
 
 
-def test_unreachable_database_hides_the_password() -> None:
-    url = "postgresql+psycopg://mirror:hunter2secret@127.0.0.1:1/mirror"
+PASSWORD = "hunter2secret"  # made up; the output must never show it
+
+
+@pytest.mark.parametrize(
+    ("url", "needle"),
+    [
+        (f"nothing:{PASSWORD}", "--database-url is not a database URL; the mirror supports"),
+        (
+            f"mysql://mirror:{PASSWORD}@127.0.0.1/mirror",
+            "--database-url mysql://mirror:***@127.0.0.1/mirror: unsupported scheme 'mysql'",
+        ),
+        (
+            f"postgresql+psycopg://mirror:{PASSWORD}@127.0.0.1:1/mirror",
+            "cannot connect to PostgreSQL at 127.0.0.1:1",
+        ),
+    ],
+)
+def test_database_errors_are_one_line_without_the_password(url: str, needle: str) -> None:
     message = fails("--database-url", url, "stats")
-    assert "hunter2secret" not in message
+    assert needle in message
+    assert PASSWORD not in message
+    assert "sqlite:///<file>" in message or "cannot connect" in message
+
+
+def test_database_error_names_the_environment_variable() -> None:
+    message = fails("stats", env={"PINTEREST_MIRROR_DATABASE_URL": "mysql://h/d"})
+    assert message.startswith("$PINTEREST_MIRROR_DATABASE_URL mysql://h/d: unsupported scheme")
+
+
+def test_sqlite_file_that_is_not_a_database(tmp_path: Path) -> None:
+    file = tmp_path / "notes.txt"
+    file.write_text("not a database\n" * 100)
+    message = fails("--database-url", f"sqlite:///{file}", "stats")
+    assert message.startswith(f"--database-url sqlite:///{file}: cannot open the SQLite file")
+    assert "not a database" in message
+
+
+def test_the_traceback_at_debug_level(tmp_path: Path) -> None:
+    url = f"postgresql+psycopg://mirror:{PASSWORD}@127.0.0.1:1/mirror"
+    result = run("--database-url", url, "stats", env={"LOGLEVEL": "debug"})
+    assert result.returncode == 2
+    assert "Traceback" in result.stderr
+    assert "sqlalchemy.exc.OperationalError" in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("error: --database-url")
+    assert PASSWORD not in result.stderr
 
 
 def test_unknown_entity_lists_the_choices(db: str) -> None:
@@ -240,9 +292,39 @@ def test_bad_query_json_and_files(db: str, tmp_path: Path) -> None:
     assert message == f"--query-file: cannot read {missing}: No such file or directory"
 
 
-def test_bad_limit_and_cursor(db: str) -> None:
-    assert "limit" in fails("--database-url", db, "search", "boards", "--limit", "-1")
+def test_bad_cursor(db: str) -> None:
     assert "cursor" in fails("--database-url", db, "search", "boards", "--cursor", "garbage")
+
+
+@pytest.mark.parametrize("limit", [0, -1, MAX_LIMIT + 1, 5000])
+def test_a_limit_out_of_range_is_the_same_error_everywhere(db: str, limit: int) -> None:
+    with Mirror(db) as mirror:
+        with pytest.raises(QueryError) as python:
+            mirror.search("boards", limit=limit)
+        with MirrorServer(MirrorApp(Executor(mirror)), port=0) as server:
+            body = {"entity": "boards", "action": "search", "params": {"limit": limit}}
+            http = requests.post(f"{server.url}/execute", json=body, timeout=30)
+    expected = f"limit must be an integer from 1 to {MAX_LIMIT}, got {limit}."
+    assert python.value.problem == "invalid_limit"
+    assert str(python.value).startswith(expected)
+    assert http.status_code == 400
+    assert http.json()["error"] == {
+        "problem": "invalid_limit",
+        "message": str(python.value),
+        "choices": [f"1..{MAX_LIMIT}"],
+    }
+    cli = fails("--database-url", db, "search", "boards", "--limit", str(limit))
+    assert cli == str(python.value)
+
+
+def test_the_limit_bounds_are_accepted(db: str) -> None:
+    one = ok("--database-url", db, "search", "boards", "--limit", "1")
+    assert len(one["data"]) == 1
+    assert one["meta"]["has_more"] is True
+    assert one["meta"]["cursor"]
+    whole = ok("--database-url", db, "search", "boards", "--limit", str(MAX_LIMIT))
+    assert whole["meta"]["has_more"] is False
+    assert len(whole["data"]) > 1
 
 
 def test_get_not_found(db: str) -> None:

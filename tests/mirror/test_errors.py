@@ -124,11 +124,17 @@ def test_unknown_sort_field(mirror: Mirror) -> None:
     assert "sort" in e.message
 
 
-@pytest.mark.parametrize("limit", [-1, 1001, 2.5, "10", True])
+@pytest.mark.parametrize("limit", [0, -1, 1001, 5000, 2.5, "10", True, None])
 def test_bad_limit(mirror: Mirror, limit: Any) -> None:
     e = error(mirror, "items", limit=limit)
     assert e.problem == "invalid_limit"
-    assert "0 to 1000" in e.message
+    assert e.message == f"limit must be an integer from 1 to 1000, got {limit!r}."
+    assert e.choices == ["1..1000"]
+
+
+def test_a_bad_limit_is_refused_on_an_empty_mirror_too(tmp_path: Path) -> None:
+    with Mirror(f"sqlite:///{tmp_path / 'none.db'}") as empty:
+        assert error(empty, "items", limit=0).problem == "invalid_limit"
 
 
 def _cursor(payload: object) -> str:

@@ -343,10 +343,13 @@ def test_filter_sort_and_cursor_together(mirror: Mirror) -> None:
     assert got == [r["id"] for r in want]
 
 
-def test_limit_zero(mirror: Mirror) -> None:
-    result = mirror.search("items", limit=0)
-    assert result["data"] == []
-    assert result["meta"]["has_more"] is True
+def test_limit_bounds(mirror: Mirror) -> None:
+    one = mirror.search("items", limit=1)
+    assert len(one["data"]) == 1
+    assert one["meta"]["has_more"] is True
+    assert one["meta"]["cursor"] is not None
+    everything = mirror.search("items", limit=1000)
+    assert everything["meta"] == {**everything["meta"], "has_more": False, "cursor": None}
 
 
 def _page_while_a_sync_writes(

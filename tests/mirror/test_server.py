@@ -9,11 +9,13 @@ import hmac
 import logging
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
+from tap_pinterest.mirror import Mirror
 from tap_pinterest.mirror.execute import ACTIONS, MAX_LIMIT, Executor
 from tap_pinterest.mirror.live import GET_ENTITIES, LiveClient
 from tap_pinterest.mirror.server import MAX_BODY_BYTES, MirrorApp, MirrorServer, is_loopback
@@ -115,7 +117,7 @@ def test_search_fields(server: MirrorServer) -> None:
     assert all(set(r) <= {"id", "name"} and "id" in r for r in body["data"])
 
 
-def test_limit_is_clamped(mirror: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_default_limit_is_the_cap(mirror: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[int] = []
     search = mirror.search
 
@@ -124,10 +126,16 @@ def test_limit_is_clamped(mirror: Any, monkeypatch: pytest.MonkeyPatch) -> None:
         return search(entity, **kwargs)
 
     monkeypatch.setattr(mirror, "search", spy)
-    executor = Executor(mirror)
-    executor.execute({"entity": "boards", "action": "search", "params": {"limit": 10**12}})
-    executor.execute({"entity": "boards", "action": "search", "params": {}})
-    assert seen == [MAX_LIMIT, MAX_LIMIT]
+    Executor(mirror).execute({"entity": "boards", "action": "search", "params": {}})
+    assert seen == [MAX_LIMIT]
+
+
+@pytest.mark.parametrize("limit", [0, -1, MAX_LIMIT + 1, 10**12])
+def test_a_limit_out_of_range_is_400_not_capped(server: MirrorServer, limit: int) -> None:
+    body = {"entity": "boards", "action": "search", "params": {"limit": limit}}
+    found = error(execute(server, body), 400, "invalid_limit")
+    assert found["message"].startswith(f"limit must be an integer from 1 to {MAX_LIMIT}, got")
+    assert found["choices"] == [f"1..{MAX_LIMIT}"]
 
 
 def test_get_by_id(server: MirrorServer, mirror_records: dict[str, list[dict[str, Any]]]) -> None:
@@ -394,3 +402,14 @@ def test_all_interfaces_with_token(mirror: Any) -> None:
         assert requests.get(url, timeout=10).status_code == 401
         headers = {"Authorization": f"Bearer {TOKEN}"}
         assert requests.get(url, headers=headers, timeout=10).status_code == 200
+
+
+def test_a_database_that_cannot_be_opened_is_503(tmp_path: Path) -> None:
+    file = tmp_path / "mirror.db"
+    mirror = Mirror(f"sqlite:///{file}")  # `serve` before the first sync: no file yet
+    with MirrorServer(MirrorApp(Executor(mirror)), port=0) as running:
+        body = {"entity": "boards", "action": "search"}
+        assert error(execute(running, body), 400, "unknown_entity")
+        file.write_text("not a database\n" * 100)
+        found = error(execute(running, body), 503, "database_unavailable")
+    assert found["message"].startswith(f"database_url sqlite:///{file}: cannot open the SQLite")
