@@ -35,10 +35,6 @@ NON_NEGATIVE = (
     "retry_base_wait_seconds",
     "request_timeout",
 )
-#: Read by singer-sdk's ``RESTStream.user_agent`` (and so by the tap) although neither
-#: the SDK's built-in settings nor the tap's declare it.
-UNDECLARED_SETTINGS = frozenset({"user_agent"})
-
 _LOGGER = logging.getLogger("tap-pinterest")
 
 
@@ -87,7 +83,7 @@ def check_config_file(path: str) -> None:
 
 def unknown_settings(config: t.Mapping[str, t.Any], schema: t.Mapping[str, t.Any]) -> list[str]:
     """A warning for each key that is no setting in ``schema``, naming the closest one."""
-    known = sorted(set(schema["properties"]) | UNDECLARED_SETTINGS)
+    known = sorted(schema["properties"])
     warnings = []
     for key in sorted(set(config) - set(known)):
         close = difflib.get_close_matches(key, known, n=1)

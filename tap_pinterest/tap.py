@@ -220,6 +220,12 @@ class TapPinterest(Tap):
             description="Seconds to wait for one HTTP response.",
         ),
         th.Property(
+            "user_agent",
+            th.StringType,
+            description="The User-Agent header sent to Pinterest (default: "
+            "tap-pinterest/<version>).",
+        ),
+        th.Property(
             "emit_activate_version_messages",
             th.BooleanType,
             default=False,
