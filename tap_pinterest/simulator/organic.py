@@ -49,14 +49,6 @@ FILTER_SHARES: dict[str, dict[str, float]] = {
     "source": {"ALL": 1.0, "YOUR_PINS": 0.7, "OTHER_PINS": 0.3},
 }
 LIFETIME_METRICS = ("TOTAL_COMMENTS", "TOTAL_REACTIONS")
-VIDEO_METRICS = (
-    "VIDEO_MRC_VIEW",
-    "VIDEO_10S_VIEW",
-    "QUARTILE_95_PERCENT_VIEW",
-    "VIDEO_V50_WATCH_TIME",
-    "VIDEO_START",
-    "VIDEO_AVG_WATCH_TIME",
-)
 # rate -> (numerator, denominator)
 _RATES = {
     "ENGAGEMENT_RATE": ("ENGAGEMENT", "IMPRESSION"),

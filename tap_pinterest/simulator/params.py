@@ -46,9 +46,6 @@ class Query:
     def __init__(self, args: MultiDict[str, str]) -> None:
         self.args = args
 
-    def present(self, name: str) -> bool:
-        return name in self.args
-
     def string(self, name: str) -> str | None:
         return self.args.get(name)
 

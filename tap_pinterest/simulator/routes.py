@@ -108,5 +108,4 @@ ROUTES: tuple[Route, ...] = (
     _a("get_report", "/ad_accounts/{ad_account_id}/reports"),
 )
 ROUTES_BY_NAME: dict[str, Route] = {route.name: route for route in ROUTES}
-ROUTES_BY_TEMPLATE: dict[tuple[str, str], Route] = {(r.method, r.template): r for r in ROUTES}
 CATEGORIES: tuple[str, ...] = tuple(sorted({route.category for route in ROUTES}))
