@@ -23,10 +23,15 @@ def _imports(path: Path) -> set[str]:
     return {name for name in found if name.split(".")[0] == "tap_pinterest"}
 
 
-def _files(part: str) -> list[Path]:
-    files = sorted((PACKAGE / part).glob("*.py"))
+def _files(part: str, *, recursive: bool = False) -> list[Path]:
+    folder = PACKAGE / part
+    files = sorted(folder.rglob("*.py") if recursive else folder.glob("*.py"))
     assert files, part
     return files
+
+
+def _name(path: Path) -> str:
+    return path.relative_to(PACKAGE).as_posix()
 
 
 def _outside(path: Path, allowed: tuple[str, ...]) -> set[str]:
@@ -37,7 +42,7 @@ def _outside(path: Path, allowed: tuple[str, ...]) -> set[str]:
     }
 
 
-@pytest.mark.parametrize("path", _files("simulator"), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", _files("simulator", recursive=True), ids=_name)
 def test_the_simulator_imports_nothing_from_the_tap(path: Path) -> None:
     assert _outside(path, ("tap_pinterest.simulator",)) == set()
 
