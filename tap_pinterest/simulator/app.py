@@ -32,28 +32,20 @@ from werkzeug.wrappers import Request, Response
 from tap_pinterest.simulator import handlers, handlers_analytics, handlers_get
 from tap_pinterest.simulator.analytics import DEFAULT_RESTATEMENT_FACTOR, Analytics
 from tap_pinterest.simulator.auth import AuthError, TokenStore
-from tap_pinterest.simulator.data import Dataset, Record
-from tap_pinterest.simulator.faults import RATE_LIMIT_MESSAGE, Faults
-from tap_pinterest.simulator.handlers import Ctx, Listing, Options
-from tap_pinterest.simulator.handlers_analytics import AnalyticsCtx
-from tap_pinterest.simulator.log import RequestLog, RequestLogEntry
-from tap_pinterest.simulator.params import (
-    ApiError,
-    Query,
-    bad_parameter,
+from tap_pinterest.simulator.bookmarks import (
     bookmark_page,
     decode_bookmark,
     encode_bookmark,
     fingerprint,
 )
-from tap_pinterest.simulator.reports import Reports
-from tap_pinterest.simulator.routes import (
-    API_PREFIX,
-    DOWNLOAD_ROUTE,
-    ROUTES,
-    ROUTES_BY_NAME,
-    Route,
-)
+from tap_pinterest.simulator.data import Dataset, Record
+from tap_pinterest.simulator.faults import RATE_LIMIT_MESSAGE, Faults
+from tap_pinterest.simulator.handlers import Ctx, Listing, Options
+from tap_pinterest.simulator.handlers_analytics import AnalyticsCtx
+from tap_pinterest.simulator.log import RequestLog, RequestLogEntry
+from tap_pinterest.simulator.params import ApiError, Query, bad_parameter
+from tap_pinterest.simulator.reports import DOWNLOAD_ROUTE, Reports
+from tap_pinterest.simulator.routes import API_PREFIX, ROUTES, ROUTES_BY_NAME, Route
 
 StartResponse = Callable[..., Any]
 _CACHE_SIZE = 1024

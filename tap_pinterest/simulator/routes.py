@@ -11,9 +11,6 @@ import re
 from dataclasses import dataclass
 
 API_PREFIX = "/v5"
-# The pre-signed report download: not an API route (no auth, no rate limit), but logged
-# under this template and open to scripted faults.
-DOWNLOAD_ROUTE = "/_sim/report-files/{file_name}"
 
 
 @dataclass(frozen=True)
