@@ -18,7 +18,7 @@ from tap_pinterest.simulator.analytics_params import (
     DateLimits,
 )
 from tap_pinterest.simulator.columns import column_type, is_conversion_column
-from tap_pinterest.simulator.data import ENTITIES, Dataset
+from tap_pinterest.simulator.data.dataset import ENTITIES, Dataset
 from tap_pinterest.simulator.faults import Faults, ScriptedFault
 from tap_pinterest.simulator.log import RequestLog, RequestLogEntry
 from tap_pinterest.simulator.reports import Report, Reports

@@ -39,7 +39,7 @@ from typing import Any
 
 from tap_pinterest.simulator import organic
 from tap_pinterest.simulator.columns import Chain
-from tap_pinterest.simulator.data import Dataset, Record
+from tap_pinterest.simulator.data.dataset import Dataset, Record
 from tap_pinterest.simulator.metrics import Attribution, DayStats, Profile
 from tap_pinterest.simulator.rows import (
     HOUR_COLUMN,

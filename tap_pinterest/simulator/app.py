@@ -38,7 +38,7 @@ from tap_pinterest.simulator.bookmarks import (
     encode_bookmark,
     fingerprint,
 )
-from tap_pinterest.simulator.data import Dataset, Record
+from tap_pinterest.simulator.data.dataset import Dataset, Record
 from tap_pinterest.simulator.faults import RATE_LIMIT_MESSAGE, Faults
 from tap_pinterest.simulator.handlers import Ctx, Listing, Options
 from tap_pinterest.simulator.handlers_analytics import AnalyticsCtx

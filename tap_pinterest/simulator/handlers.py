@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from tap_pinterest.simulator.data import Dataset, Record
+from tap_pinterest.simulator.data.dataset import Dataset, Record
 from tap_pinterest.simulator.organic import pin_lifetime
 from tap_pinterest.simulator.params import ApiError, Query, bad_parameter
 

@@ -34,7 +34,7 @@ from tap_pinterest.simulator.columns_catalog import (
     SYNC_COLUMNS,
     USER_ACCOUNT_METRIC_TYPES,
 )
-from tap_pinterest.simulator.data import Dataset, Record
+from tap_pinterest.simulator.data.dataset import Dataset, Record
 from tap_pinterest.simulator.handlers import ad_account, business_access
 from tap_pinterest.simulator.organic import FILTER_SHARES
 from tap_pinterest.simulator.params import ApiError, Query, bad_parameter

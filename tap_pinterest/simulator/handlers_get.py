@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tap_pinterest.simulator.data import Record
+from tap_pinterest.simulator.data.dataset import Record
 from tap_pinterest.simulator.handlers import Ctx, ad_account, business_access, with_pin_metrics
 from tap_pinterest.simulator.params import ApiError, Query, check_id
 

@@ -25,7 +25,7 @@ from tap_pinterest.simulator.analytics_params import (
     parse_date,
 )
 from tap_pinterest.simulator.columns_catalog import ASYNC_COLUMNS, GRANULARITIES
-from tap_pinterest.simulator.data import Dataset, Record
+from tap_pinterest.simulator.data.dataset import Dataset, Record
 from tap_pinterest.simulator.params import DIGITS, bad_parameter
 from tap_pinterest.simulator.reports import ReportSpec
 from tap_pinterest.simulator.rows import LEVELS, METRICS_FILTER_FIELDS

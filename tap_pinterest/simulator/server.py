@@ -11,7 +11,7 @@ from tap_pinterest.serving import BackgroundServer
 from tap_pinterest.simulator.analytics import DEFAULT_RESTATEMENT_FACTOR, Analytics
 from tap_pinterest.simulator.app import SimulatorApp
 from tap_pinterest.simulator.auth import REFRESH_TOKEN_TTL, TokenStore
-from tap_pinterest.simulator.data import Dataset
+from tap_pinterest.simulator.data.dataset import Dataset
 from tap_pinterest.simulator.faults import Faults
 from tap_pinterest.simulator.handlers import Options
 from tap_pinterest.simulator.log import RequestLog
