@@ -9,7 +9,9 @@ synchronous ads analytics, the organic analytics and the asynchronous reports:
 analytics) and `reports` (report lifecycle, files, pre-signed downloads).
 """
 
-from tap_pinterest.simulator.analytics import Analytics
+from tap_pinterest.simulator.analytics.ads import Analytics
+from tap_pinterest.simulator.analytics.columns import column_type, is_conversion_column
+from tap_pinterest.simulator.analytics.reports import Report, Reports
 from tap_pinterest.simulator.analytics_params import (
     HOUR_LIMITS,
     ORGANIC_LIMITS,
@@ -17,11 +19,9 @@ from tap_pinterest.simulator.analytics_params import (
     SYNC_LIMITS,
     DateLimits,
 )
-from tap_pinterest.simulator.columns import column_type, is_conversion_column
 from tap_pinterest.simulator.data.dataset import ENTITIES, Dataset
 from tap_pinterest.simulator.faults import Faults, ScriptedFault
 from tap_pinterest.simulator.log import RequestLog, RequestLogEntry
-from tap_pinterest.simulator.reports import Report, Reports
 from tap_pinterest.simulator.routes import ROUTES, Route
 from tap_pinterest.simulator.server import Simulator
 

@@ -30,7 +30,8 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from tap_pinterest.simulator import handlers, handlers_analytics, handlers_get
-from tap_pinterest.simulator.analytics import DEFAULT_RESTATEMENT_FACTOR, Analytics
+from tap_pinterest.simulator.analytics.ads import DEFAULT_RESTATEMENT_FACTOR, Analytics
+from tap_pinterest.simulator.analytics.reports import DOWNLOAD_ROUTE, Reports
 from tap_pinterest.simulator.auth import AuthError, TokenStore
 from tap_pinterest.simulator.bookmarks import (
     bookmark_page,
@@ -44,7 +45,6 @@ from tap_pinterest.simulator.handlers import Ctx, Listing, Options
 from tap_pinterest.simulator.handlers_analytics import AnalyticsCtx
 from tap_pinterest.simulator.log import RequestLog, RequestLogEntry
 from tap_pinterest.simulator.params import ApiError, Query, bad_parameter
-from tap_pinterest.simulator.reports import DOWNLOAD_ROUTE, Reports
 from tap_pinterest.simulator.routes import API_PREFIX, ROUTES, ROUTES_BY_NAME, Route
 
 StartResponse = Callable[..., Any]

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from tap_pinterest.simulator.reports import DOWNLOAD_ROUTE
+from tap_pinterest.simulator.analytics.reports import DOWNLOAD_ROUTE
 from tap_pinterest.simulator.routes import ROUTES
 
 _EPSILON = 1e-9

@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from tap_pinterest.simulator.analytics.organic import pin_lifetime
 from tap_pinterest.simulator.data.dataset import Dataset, Record
-from tap_pinterest.simulator.organic import pin_lifetime
 from tap_pinterest.simulator.params import ApiError, Query, bad_parameter
 
 ENTITY_STATUSES = ("ACTIVE", "PAUSED", "ARCHIVED", "DRAFT", "DELETED_DRAFT")

@@ -17,7 +17,15 @@ from typing import Any
 
 from werkzeug.wrappers import Request
 
-from tap_pinterest.simulator.analytics import Analytics
+from tap_pinterest.simulator.analytics.ads import Analytics
+from tap_pinterest.simulator.analytics.columns_catalog import (
+    GRANULARITIES,
+    PIN_METRIC_TYPES,
+    SYNC_COLUMNS,
+    USER_ACCOUNT_METRIC_TYPES,
+)
+from tap_pinterest.simulator.analytics.organic import FILTER_SHARES
+from tap_pinterest.simulator.analytics.reports import Reports
 from tap_pinterest.simulator.analytics_params import (
     HOUR_LIMITS,
     ORGANIC_LIMITS,
@@ -28,18 +36,10 @@ from tap_pinterest.simulator.analytics_params import (
     not_found_ids,
     parse_date,
 )
-from tap_pinterest.simulator.columns_catalog import (
-    GRANULARITIES,
-    PIN_METRIC_TYPES,
-    SYNC_COLUMNS,
-    USER_ACCOUNT_METRIC_TYPES,
-)
 from tap_pinterest.simulator.data.dataset import Dataset, Record
 from tap_pinterest.simulator.handlers import ad_account, business_access
-from tap_pinterest.simulator.organic import FILTER_SHARES
 from tap_pinterest.simulator.params import ApiError, Query, bad_parameter
 from tap_pinterest.simulator.report_request import parse_report_request
-from tap_pinterest.simulator.reports import Reports
 
 _SYNC_COLUMNS = frozenset(SYNC_COLUMNS)
 SPLIT_FIELDS = ("NO_SPLIT", "APP_TYPE", "OWNED_CONTENT", "SOURCE", "PIN_FORMAT")

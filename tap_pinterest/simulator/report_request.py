@@ -15,6 +15,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from tap_pinterest.simulator.analytics.columns_catalog import ASYNC_COLUMNS, GRANULARITIES
+from tap_pinterest.simulator.analytics.reports import ReportSpec
+from tap_pinterest.simulator.analytics.rows import LEVELS, METRICS_FILTER_FIELDS
 from tap_pinterest.simulator.analytics_params import (
     HOUR_LIMITS,
     REPORT_LIMITS,
@@ -24,11 +27,8 @@ from tap_pinterest.simulator.analytics_params import (
     not_found_ids,
     parse_date,
 )
-from tap_pinterest.simulator.columns_catalog import ASYNC_COLUMNS, GRANULARITIES
 from tap_pinterest.simulator.data.dataset import Dataset, Record
 from tap_pinterest.simulator.params import DIGITS, bad_parameter
-from tap_pinterest.simulator.reports import ReportSpec
-from tap_pinterest.simulator.rows import LEVELS, METRICS_FILTER_FIELDS
 
 MAX_FILTER_IDS = 500
 # MetricsReportingLevel; LEVELS (analytics) are the simulated ones.

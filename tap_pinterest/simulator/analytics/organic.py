@@ -26,8 +26,11 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from tap_pinterest.simulator.columns_catalog import PIN_METRIC_TYPES, USER_ACCOUNT_METRIC_TYPES
-from tap_pinterest.simulator.metrics import uniforms
+from tap_pinterest.simulator.analytics.columns_catalog import (
+    PIN_METRIC_TYPES,
+    USER_ACCOUNT_METRIC_TYPES,
+)
+from tap_pinterest.simulator.analytics.metrics import uniforms
 
 Record = dict[str, Any]
 

@@ -44,10 +44,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from tap_pinterest.simulator.analytics import Analytics
-from tap_pinterest.simulator.columns import column_type
-from tap_pinterest.simulator.metrics import Attribution
-from tap_pinterest.simulator.rows import HOUR_COLUMN, level_of
+from tap_pinterest.simulator.analytics.ads import Analytics
+from tap_pinterest.simulator.analytics.columns import column_type
+from tap_pinterest.simulator.analytics.metrics import Attribution
+from tap_pinterest.simulator.analytics.rows import HOUR_COLUMN, level_of
 
 # Where the pre-signed report files are served on the simulator (see `Reports.download`):
 # not an API route (no auth, no rate limit), but the app logs it under this template
