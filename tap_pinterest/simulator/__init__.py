@@ -12,14 +12,14 @@ analytics) and `reports` (report lifecycle, files, pre-signed downloads).
 from tap_pinterest.simulator.analytics.ads import Analytics
 from tap_pinterest.simulator.analytics.columns import column_type, is_conversion_column
 from tap_pinterest.simulator.analytics.reports import Report, Reports
-from tap_pinterest.simulator.analytics_params import (
+from tap_pinterest.simulator.data.dataset import ENTITIES, Dataset
+from tap_pinterest.simulator.endpoints.analytics_params import (
     HOUR_LIMITS,
     ORGANIC_LIMITS,
     REPORT_LIMITS,
     SYNC_LIMITS,
     DateLimits,
 )
-from tap_pinterest.simulator.data.dataset import ENTITIES, Dataset
 from tap_pinterest.simulator.faults import Faults, ScriptedFault
 from tap_pinterest.simulator.log import RequestLog, RequestLogEntry
 from tap_pinterest.simulator.routes import ROUTES, Route

@@ -29,7 +29,6 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from tap_pinterest.simulator import handlers, handlers_analytics, handlers_get
 from tap_pinterest.simulator.analytics.ads import DEFAULT_RESTATEMENT_FACTOR, Analytics
 from tap_pinterest.simulator.analytics.reports import DOWNLOAD_ROUTE, Reports
 from tap_pinterest.simulator.auth import AuthError, TokenStore
@@ -40,11 +39,13 @@ from tap_pinterest.simulator.bookmarks import (
     fingerprint,
 )
 from tap_pinterest.simulator.data.dataset import Dataset, Record
+from tap_pinterest.simulator.endpoints import by_id, lists
+from tap_pinterest.simulator.endpoints.analytics import HANDLERS as ANALYTICS_HANDLERS
+from tap_pinterest.simulator.endpoints.analytics import AnalyticsCtx
+from tap_pinterest.simulator.endpoints.common import Ctx, Listing, Options
+from tap_pinterest.simulator.endpoints.params import ApiError, Query, bad_parameter
 from tap_pinterest.simulator.faults import RATE_LIMIT_MESSAGE, Faults
-from tap_pinterest.simulator.handlers import Ctx, Listing, Options
-from tap_pinterest.simulator.handlers_analytics import AnalyticsCtx
 from tap_pinterest.simulator.log import RequestLog, RequestLogEntry
-from tap_pinterest.simulator.params import ApiError, Query, bad_parameter
 from tap_pinterest.simulator.routes import API_PREFIX, ROUTES, ROUTES_BY_NAME, Route
 
 StartResponse = Callable[..., Any]
@@ -67,8 +68,8 @@ _ADMIN = (
     ("POST", "/_sim/reports", "reports_set"),
 )
 _HANDLERS: dict[str, Callable[[Ctx], Listing | Record]] = {
-    **handlers.HANDLERS,
-    **handlers_get.HANDLERS,
+    **lists.HANDLERS,
+    **by_id.HANDLERS,
 }
 
 
@@ -218,7 +219,7 @@ class SimulatorApp:
         """The body of a successful answer (errors are raised as ApiError or AuthError)."""
         if route.name == "oauth_token":
             return self._oauth_token(request)
-        analytics_handler = handlers_analytics.HANDLERS.get(route.name)
+        analytics_handler = ANALYTICS_HANDLERS.get(route.name)
         if analytics_handler is not None:
             actx = AnalyticsCtx(
                 Query(request.args), args, self.dataset, self.analytics, self.reports, request

@@ -8,7 +8,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 
-from tap_pinterest.simulator.params import ApiError, bad_parameter
+from tap_pinterest.simulator.endpoints.params import ApiError, bad_parameter
 
 
 def fingerprint(template: str, path_args: Mapping[str, str], key: object) -> str:

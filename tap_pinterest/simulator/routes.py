@@ -72,7 +72,7 @@ ROUTES: tuple[Route, ...] = (
     _r("catalogs_feeds", "/catalogs/feeds", "catalogs_read"),
     _r("catalogs_product_groups", "/catalogs/product_groups", "catalogs_read"),
     _r("oauth_token", "/oauth/token", "org_read", paginated=False, method="POST"),
-    # One record by id, as its list serves it: see handlers_get.
+    # One record by id, as its list serves it: see endpoints/by_id.py.
     _g("get_ad_account", "/ad_accounts/{ad_account_id}", "ads_read"),
     _g("get_campaign", "/ad_accounts/{ad_account_id}/campaigns/{campaign_id}", "ads_read"),
     _g("get_ad_group", "/ad_accounts/{ad_account_id}/ad_groups/{ad_group_id}", "ads_read"),
@@ -94,7 +94,7 @@ ROUTES: tuple[Route, ...] = (
     _g(
         "get_catalogs_product_group", "/catalogs/product_groups/{product_group_id}", "catalogs_read"
     ),
-    # Analytics and reports: not lists (bare arrays or objects), see handlers_analytics.
+    # Analytics and reports: not lists (bare arrays or objects), see endpoints/analytics.py.
     _a("ad_account_analytics", "/ad_accounts/{ad_account_id}/analytics"),
     _a("campaign_analytics", "/ad_accounts/{ad_account_id}/campaigns/analytics"),
     _a("ad_group_analytics", "/ad_accounts/{ad_account_id}/ad_groups/analytics"),

@@ -18,8 +18,8 @@ from tap_pinterest.simulator.analytics.reports import (
 from tap_pinterest.simulator.app import SimulatorApp
 from tap_pinterest.simulator.auth import REFRESH_TOKEN_TTL, TokenStore
 from tap_pinterest.simulator.data.dataset import Dataset
+from tap_pinterest.simulator.endpoints.common import Options
 from tap_pinterest.simulator.faults import Faults
-from tap_pinterest.simulator.handlers import Options
 from tap_pinterest.simulator.log import RequestLog
 from tap_pinterest.simulator.routes import API_PREFIX
 

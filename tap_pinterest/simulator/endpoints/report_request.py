@@ -18,7 +18,8 @@ from typing import Any
 from tap_pinterest.simulator.analytics.columns_catalog import ASYNC_COLUMNS, GRANULARITIES
 from tap_pinterest.simulator.analytics.reports import ReportSpec
 from tap_pinterest.simulator.analytics.rows import LEVELS, METRICS_FILTER_FIELDS
-from tap_pinterest.simulator.analytics_params import (
+from tap_pinterest.simulator.data.dataset import Dataset, Record
+from tap_pinterest.simulator.endpoints.analytics_params import (
     HOUR_LIMITS,
     REPORT_LIMITS,
     attribution,
@@ -27,8 +28,7 @@ from tap_pinterest.simulator.analytics_params import (
     not_found_ids,
     parse_date,
 )
-from tap_pinterest.simulator.data.dataset import Dataset, Record
-from tap_pinterest.simulator.params import DIGITS, bad_parameter
+from tap_pinterest.simulator.endpoints.params import DIGITS, bad_parameter
 
 MAX_FILTER_IDS = 500
 # MetricsReportingLevel; LEVELS (analytics) are the simulated ones.

@@ -29,7 +29,7 @@ from tap_pinterest.simulator.analytics.columns_catalog import (
     CONVERSION_REPORT_TIMES,
 )
 from tap_pinterest.simulator.analytics.metrics import Attribution
-from tap_pinterest.simulator.params import ApiError, bad_parameter
+from tap_pinterest.simulator.endpoints.params import ApiError, bad_parameter
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
