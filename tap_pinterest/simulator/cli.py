@@ -17,8 +17,8 @@ from tap_pinterest.simulator.analytics.reports import (
     DEFAULT_REPORT_TTL,
     DEFAULT_URL_TTL,
 )
-from tap_pinterest.simulator.faults import Faults, parse_rate
-from tap_pinterest.simulator.routes import CATEGORIES
+from tap_pinterest.simulator.api.faults import Faults, parse_rate
+from tap_pinterest.simulator.api.routes import CATEGORIES
 from tap_pinterest.simulator.server import Simulator
 
 PROG = "tap-pinterest-sim"

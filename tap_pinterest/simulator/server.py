@@ -15,13 +15,13 @@ from tap_pinterest.simulator.analytics.reports import (
     DEFAULT_URL_TTL,
     Reports,
 )
-from tap_pinterest.simulator.app import SimulatorApp
-from tap_pinterest.simulator.auth import REFRESH_TOKEN_TTL, TokenStore
+from tap_pinterest.simulator.api.app import SimulatorApp
+from tap_pinterest.simulator.api.auth import REFRESH_TOKEN_TTL, TokenStore
+from tap_pinterest.simulator.api.faults import Faults
+from tap_pinterest.simulator.api.log import RequestLog
+from tap_pinterest.simulator.api.routes import API_PREFIX
 from tap_pinterest.simulator.data.dataset import Dataset
 from tap_pinterest.simulator.endpoints.common import Options
-from tap_pinterest.simulator.faults import Faults
-from tap_pinterest.simulator.log import RequestLog
-from tap_pinterest.simulator.routes import API_PREFIX
 
 
 class Simulator(BackgroundServer):

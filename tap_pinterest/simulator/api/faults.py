@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tap_pinterest.simulator.analytics.reports import DOWNLOAD_ROUTE
-from tap_pinterest.simulator.routes import ROUTES
+from tap_pinterest.simulator.api.routes import ROUTES
 
 _EPSILON = 1e-9
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*$")
