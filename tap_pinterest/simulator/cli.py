@@ -12,9 +12,13 @@ from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
-from tap_pinterest.simulator.faults import Faults, parse_rate
-from tap_pinterest.simulator.reports import DEFAULT_POLL_DELAY, DEFAULT_REPORT_TTL, DEFAULT_URL_TTL
-from tap_pinterest.simulator.routes import CATEGORIES
+from tap_pinterest.simulator.analytics.reports import (
+    DEFAULT_POLL_DELAY,
+    DEFAULT_REPORT_TTL,
+    DEFAULT_URL_TTL,
+)
+from tap_pinterest.simulator.api.faults import Faults, parse_rate
+from tap_pinterest.simulator.api.routes import CATEGORIES
 from tap_pinterest.simulator.server import Simulator
 
 PROG = "tap-pinterest-sim"
