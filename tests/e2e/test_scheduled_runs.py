@@ -1,6 +1,6 @@
 """Scheduled runs the way CI runs them: every run on a fresh runner.
 
-A scheduled job starts each time from a fresh checkout with
+A scheduled job (docs/scheduled-runs.md) starts each time from a fresh checkout with
 no `.meltano/`: Meltano's system database is new, the plugin installs come back from
 a cache, and only two things outlive a run: Meltano's state backend and the tap's
 token file. Here every run gets a fresh copy of the project at one fixed path (a
@@ -20,10 +20,13 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from packaging.specifiers import SpecifierSet
 from singer_run import MELTANO, REPO
 from sqlalchemy.engine import URL
 
@@ -34,6 +37,7 @@ from psycopg import sql  # noqa: E402
 from psycopg.conninfo import conninfo_to_dict  # noqa: E402
 
 DSN = os.environ.get("E2E_POSTGRES_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=test")
+DOC = REPO / "docs" / "scheduled-runs.md"
 
 #: The commands of the workflow: install on a plugin-cache miss, then run.
 INSTALL = ("meltano", "install", "tap-pinterest", "target-postgres")
@@ -327,3 +331,47 @@ def test_each_run_on_a_fresh_runner_resumes_from_the_state_backend(
         assert fourth.returncode == 0, fourth.stderr[-4000:]
         assert loaded == expected
         check_loaded_everything_as_pinterest_has_it()
+
+
+def _workflow() -> dict[str, Any]:
+    """The GitHub Actions workflow in docs/scheduled-runs.md (its one YAML block)."""
+    text = DOC.read_text()
+    blocks = text.split("```yaml\n")[1:]
+    assert len(blocks) == 1, "docs/scheduled-runs.md should hold exactly one ```yaml block"
+    return yaml.safe_load(blocks[0].split("\n```", 1)[0])
+
+
+def test_the_documented_workflow_runs_what_this_test_runs() -> None:
+    workflow = _workflow()
+    # PyYAML reads the key `on` as the boolean True (YAML 1.1); GitHub reads it as "on".
+    triggers = workflow.get("on", workflow.get(True))
+    assert triggers["schedule"][0]["cron"]
+    assert workflow["concurrency"]["cancel-in-progress"] is False
+    (job,) = workflow["jobs"].values()
+    env = {**workflow.get("env", {}), **job.get("env", {})}
+    assert set(RUNNER_ENV) <= set(env)
+    # No other tap, target or Meltano setting: the doc sets what the test runs with.
+    assert {name for name in env if name.startswith(SETTING_PREFIXES)} == set(RUNNER_ENV)
+
+    steps = job["steps"]
+    commands = "\n".join(step.get("run", "") for step in steps)
+    assert " ".join(INSTALL) in commands
+    assert " ".join(RUN) in commands
+    (cache,) = [s for s in steps if str(s.get("uses", "")).startswith("actions/cache@")]
+    assert set(cache["with"]["path"].split()) == set(CACHED)
+    (install,) = [s for s in steps if " ".join(INSTALL) in s.get("run", "")]
+    assert install["if"] == f"steps.{cache['id']}.outputs.cache-hit != 'true'"
+    # The token file is restored before the run, and saved after it even when it failed.
+    (run,) = [i for i, s in enumerate(steps) if " ".join(RUN) in s.get("run", "")]
+    token = [i for i, s in enumerate(steps) if "TAP_PINTEREST_TOKEN_CACHE_PATH" in s.get("run", "")]
+    assert token[0] < run < token[-1]
+    assert steps[token[-1]]["if"] == "always()"
+
+    # Meltano with the extra its state backend needs, in a version this test ran.
+    scheme = env["MELTANO_STATE_BACKEND_URI"].split("://", 1)[0]
+    (pip,) = [line for line in commands.splitlines() if "pip install" in line]
+    requirement = pip.split("pip install", 1)[1].strip().strip("'\"")
+    extras, specifier = requirement.removeprefix("meltano[").split("]", 1)
+    assert scheme in extras.split(",")
+    assert metadata.version("meltano") in SpecifierSet(specifier)
+    assert STATE_ID in DOC.read_text()
