@@ -258,7 +258,7 @@ def test_each_run_on_a_fresh_runner_resumes_from_the_state_backend(
     state_file = state_dir / STATE_ID / "state.json"
     token_file = tmp_path / "token-store" / "pinterest-token.json"
     # Access tokens live 4 minutes, so every run refreshes and the refresh token rotates.
-    with Simulator(seed=23, scale=0.67, token_ttl=240) as sim:
+    with Simulator(seed=23, scale=0.5, token_ttl=240) as sim:
         configured_refresh_token = sim.refresh_token
         env = {
             **_base_env(),
