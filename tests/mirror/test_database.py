@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from singer_run import own_lines
 
 from tap_pinterest.mirror import DatabaseError, Mirror, database
 from tap_pinterest.mirror.cli import DEFAULT_URL as CLI_DEFAULT
@@ -57,9 +58,10 @@ def target_error(result: subprocess.CompletedProcess[str]) -> str:
     assert result.returncode == 1, result.stderr
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
-    errors = [line for line in result.stderr.splitlines() if "ERROR" in line]
+    lines = own_lines(result.stderr)
+    errors = [line for line in lines if "ERROR" in line]
     assert len(errors) == 1, result.stderr
-    levels = {line.split("|")[1].strip() for line in result.stderr.splitlines()}
+    levels = {line.split("|")[1].strip() for line in lines}
     assert levels == {"INFO", "ERROR"}, result.stderr  # log lines only: no stray output
     message = errors[0].split("| ")[-1]
     assert message.startswith("database_url")
