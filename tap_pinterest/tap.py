@@ -9,7 +9,6 @@ from singer_sdk import Tap
 from singer_sdk import typing as th
 from typing_extensions import override
 
-from tap_pinterest.analytics.windows import GRANULARITIES
 from tap_pinterest.auth import AccessTokenAuthenticator, RefreshTokenAuthenticator
 from tap_pinterest.client import DEFAULT_API_URL, RunState
 from tap_pinterest.config import (
@@ -24,6 +23,7 @@ from tap_pinterest.pacing import Pacer
 from tap_pinterest.reporting import failures_in_one_line, start_run
 from tap_pinterest.streams import STREAM_TYPES
 from tap_pinterest.streams.ads import ENTITY_STATUSES
+from tap_pinterest.streams.analytics.windows import GRANULARITIES
 
 if t.TYPE_CHECKING:
     from pathlib import PurePath

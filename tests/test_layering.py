@@ -24,7 +24,7 @@ def _imports(path: Path) -> set[str]:
 
 
 def _files(part: str) -> list[Path]:
-    files = sorted((PACKAGE / part).glob("*.py"))
+    files = sorted((PACKAGE / part).rglob("*.py"))
     assert files, part
     return files
 
@@ -52,7 +52,7 @@ def test_the_mirror_needs_only_singer_messages(path: Path) -> None:
     assert _outside(path, ("tap_pinterest.mirror",)) == set()
 
 
-@pytest.mark.parametrize("path", _files("streams"), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", _files("streams"), ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_streams_never_import_the_tap(path: Path) -> None:
     assert "tap_pinterest.tap" not in _imports(path)
 

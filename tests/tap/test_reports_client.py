@@ -8,7 +8,7 @@ import pytest
 import requests
 import responses
 
-from tap_pinterest.analytics.reports import ReportClient, ReportFailedError, ReportSettings
+from tap_pinterest.streams.analytics.reports import ReportClient, ReportFailedError, ReportSettings
 
 URL = "https://api.pinterest.com/v5/ad_accounts/1/reports"
 FILE = "https://files.example/report.json"

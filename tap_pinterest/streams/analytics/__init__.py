@@ -20,11 +20,11 @@ import pendulum
 import requests
 from singer_sdk.exceptions import FatalAPIError
 
-from tap_pinterest.analytics.reports import ReportClient, ReportSettings
-from tap_pinterest.analytics.windows import Window, plan
 from tap_pinterest.client import PinterestStream
 from tap_pinterest.errors import describe_error
 from tap_pinterest.streams.ads import AdAccountsStream
+from tap_pinterest.streams.analytics.reports import ReportClient, ReportSettings
+from tap_pinterest.streams.analytics.windows import Window, plan
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
