@@ -76,9 +76,9 @@ class RefreshTokenAuthenticator(OAuthAuthenticator):
         client_id: str,
         client_secret: str,
         refresh_token: str,
-        continuous_refresh: bool = False,
-        token_cache_path: str | None = None,
-        timeout: float = 60.0,
+        continuous_refresh: bool,
+        token_cache_path: str | None,
+        timeout: float,
     ) -> None:
         super().__init__(
             auth_endpoint=f"{api_url.rstrip('/')}/oauth/token",

@@ -8,7 +8,6 @@ on a 401. Concrete streams only declare what differs.
 
 from __future__ import annotations
 
-import importlib.metadata
 import logging
 import random
 import sys
@@ -35,6 +34,10 @@ from tap_pinterest.errors import (
 from tap_pinterest.pacing import PacedSession, Pacer
 from tap_pinterest.reporting import SyncTimer, one_line, stopped_at_record_limit
 from tap_pinterest.schema_files import schemas_dir
+from tap_pinterest.settings import (
+    DEFAULT_API_URL,  # noqa: F401 - still importable from here for the mirror
+    DEFAULT_USER_AGENT,
+)
 
 if t.TYPE_CHECKING:
     from collections.abc import Generator, Iterable
@@ -45,8 +48,6 @@ if t.TYPE_CHECKING:
 
     from tap_pinterest.auth import PinterestAuthenticator
 
-DEFAULT_API_URL = "https://api.pinterest.com/v5"
-_VERSION = importlib.metadata.version("tap-pinterest")
 #: The largest page Pinterest serves on every list endpoint the tap reads.
 PAGE_SIZE = 250
 
@@ -124,7 +125,7 @@ class PinterestStream(RESTStream[str | None]):
     @property
     def url_base(self) -> str:
         """``api_url`` without a trailing slash."""
-        return str(self.config.get("api_url") or DEFAULT_API_URL).rstrip("/")
+        return str(self.config["api_url"]).rstrip("/")
 
     @property
     def run_state(self) -> RunState:
@@ -146,12 +147,12 @@ class PinterestStream(RESTStream[str | None]):
     @property
     def timeout(self) -> int:
         """Seconds to wait for one response."""
-        return int(self.config.get("request_timeout", 300))
+        return int(self.config["request_timeout"])
 
     @property
     def user_agent(self) -> str:
         """Identify the tap to Pinterest (``user_agent`` in config overrides it)."""
-        return str(self.config.get("user_agent") or f"tap-pinterest/{_VERSION}")
+        return str(self.config.get("user_agent") or DEFAULT_USER_AGENT)
 
     @property
     def http_headers(self) -> dict:
@@ -397,9 +398,9 @@ class PinterestStream(RESTStream[str | None]):
         """Waits taken from the rate-limit headers, within the configured cap."""
         policy = RetryPolicy(
             stream=self.name,
-            max_rate_limit_wait=float(self.config.get("rate_limit_max_wait_seconds", 600)),
-            max_retries=int(self.config.get("max_retries", 5)),
-            backoff_factor=float(self.config.get("retry_base_wait_seconds", 1.0)),
+            max_rate_limit_wait=float(self.config["rate_limit_max_wait_seconds"]),
+            max_retries=int(self.config["max_retries"]),
+            backoff_factor=float(self.config["retry_base_wait_seconds"]),
         )
         return t.cast("Generator[float, None, None]", policy.waits())
 

@@ -9,14 +9,13 @@ from singer_sdk.exceptions import FatalAPIError
 
 from tap_pinterest.client import PinterestStream
 from tap_pinterest.errors import ClientError
+from tap_pinterest.settings import ENTITY_STATUSES  # noqa: F401 - mirror/live.py imports it from here
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
 
     from singer_sdk.helpers.types import Context, Record
 
-#: Every value of ``entity_statuses``; the API's own default is only ACTIVE and PAUSED.
-ENTITY_STATUSES = ("ACTIVE", "PAUSED", "ARCHIVED", "DRAFT", "DELETED_DRAFT")
 #: The most ids the list filters take in one request.
 MAX_IDS_PER_REQUEST = 250
 
@@ -30,7 +29,7 @@ class AdAccountsStream(PinterestStream):
     static_params: t.ClassVar[dict[str, t.Any]] = {"include_shared_accounts": True}
 
     def _wanted(self) -> set[str]:
-        return set(self.config.get("ad_account_ids") or [])
+        return set(self.config["ad_account_ids"])
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         """Every accessible account; fails if a configured account is not among them."""
@@ -76,9 +75,9 @@ class _AdEntityStream(_AdAccountChild):
     remember_ids = True
 
     def query_params(self, context: Context | None) -> dict[str, t.Any]:
-        """All five statuses unless ``entity_statuses`` narrows them."""
-        statuses = self.config.get("entity_statuses") or list(ENTITY_STATUSES)
-        return {**super().query_params(context), "entity_statuses": ",".join(statuses)}
+        """The ``entity_statuses`` setting (every status by default)."""
+        statuses = ",".join(self.config["entity_statuses"])
+        return {**super().query_params(context), "entity_statuses": statuses}
 
     def lower_bound(self, context: Context | None) -> int | None:
         """The account's bookmark, else ``start_date``, as Unix seconds.

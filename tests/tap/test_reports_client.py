@@ -43,7 +43,9 @@ def _client(transport: Transport, **settings) -> tuple[ReportClient, list[float]
     client = ReportClient(
         reports_url=URL,
         send=transport,
-        settings=ReportSettings(**{"poll_interval": 1, "timeout": 100, **settings}),
+        settings=ReportSettings(
+            **{"poll_interval": 1, "timeout": 100, "max_attempts": 3, **settings}
+        ),
         log=logged.append,
         sleep=slept.append,
         clock=lambda: sum(slept),

@@ -22,6 +22,7 @@ from singer_sdk.exceptions import FatalAPIError
 
 from tap_pinterest.client import PinterestStream
 from tap_pinterest.errors import describe_error
+from tap_pinterest.settings import ATTRIBUTION_SETTINGS
 from tap_pinterest.streams.ads import AdAccountsStream
 from tap_pinterest.streams.analytics.reports import ReportClient, ReportSettings
 from tap_pinterest.streams.analytics.windows import Window, plan
@@ -74,7 +75,7 @@ class _AnalyticsStream(PinterestStream):
         """DAY, HOUR, WEEK or MONTH."""
         if not self.configurable:
             return "DAY"
-        return str(self.config.get("granularity") or "DAY")
+        return str(self.config["granularity"])
 
     @property
     def schema(self) -> dict:  # type: ignore[override]
@@ -104,15 +105,7 @@ class _AnalyticsStream(PinterestStream):
 
     def attribution(self) -> dict[str, t.Any]:
         """The attribution settings, sent on every request and report (0 included)."""
-        return {
-            name: self.config.get(name, default)
-            for name, default in (
-                ("click_window_days", 30),
-                ("engagement_window_days", 30),
-                ("view_window_days", 1),
-                ("conversion_report_time", "TIME_OF_AD_ACTION"),
-            )
-        }
+        return {name: self.config[name] for name in ATTRIBUTION_SETTINGS}
 
     def today(self) -> dt.date:
         """Today in UTC (the API's dates are UTC)."""
@@ -122,7 +115,7 @@ class _AnalyticsStream(PinterestStream):
         """From the bookmark minus the lookback (else start_date), to end_date or today."""
         bookmark = self.get_context_state(context).get("replication_key_value")
         if bookmark:
-            lookback = int(self.config.get("lookback_days", 30))
+            lookback = int(self.config["lookback_days"])
             start = _day(str(bookmark)) - dt.timedelta(days=lookback)
         elif self.config.get("start_date"):
             start = _day(self.config["start_date"])
@@ -219,11 +212,7 @@ class _AnalyticsStream(PinterestStream):
         client = ReportClient(
             reports_url=f"{self.url_base}/ad_accounts/{account_id}/reports",
             send=self._send,
-            settings=ReportSettings(
-                poll_interval=float(self.config.get("report_poll_interval_seconds", 5)),
-                timeout=float(self.config.get("report_timeout_seconds", 1800)),
-                max_attempts=int(self.config.get("report_max_attempts", 3)),
-            ),
+            settings=ReportSettings.from_config(self.config),
             log=self.logger.warning,
         )
         what = f"{self.name} of ad account {account_id}, {window.start} to {window.end}"
