@@ -45,9 +45,9 @@ class TapPinterest(Tap):
     def __init__(
         self,
         *,
-        config: dict | PurePath | str | list[PurePath | str] | None = None,
-        catalog: PurePath | str | dict | None = None,
-        state: PurePath | str | dict | None = None,
+        config: dict[str, t.Any] | PurePath | str | list[PurePath | str] | None = None,
+        catalog: PurePath | str | dict[str, t.Any] | None = None,
+        state: PurePath | str | dict[str, t.Any] | None = None,
         parse_env_config: bool = False,
         validate_config: bool = True,
         setup_mapper: bool = True,
@@ -138,6 +138,7 @@ class TapPinterest(Tap):
         return AccessTokenAuthenticator(token=config.get("access_token") or "")
 
     @property
+    @override
     def streams(self) -> dict[str, Stream]:
         """The streams in registry order, not the SDK's alphabetical one.
 
@@ -148,6 +149,7 @@ class TapPinterest(Tap):
         ranked = sorted(super().streams.values(), key=lambda stream: order[type(stream)])
         return {stream.name: stream for stream in ranked}
 
+    @override
     def discover_streams(self) -> list[Stream]:
         """One instance of every stream class in the registry."""
         return [stream_class(tap=self) for stream_class in STREAM_TYPES]

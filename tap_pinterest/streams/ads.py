@@ -6,6 +6,7 @@ import typing as t
 
 import pendulum
 from singer_sdk.exceptions import FatalAPIError
+from typing_extensions import override
 
 from tap_pinterest.client import PinterestStream
 from tap_pinterest.errors import ClientError
@@ -31,6 +32,7 @@ class AdAccountsStream(PinterestStream):
     def _wanted(self) -> set[str]:
         return set(self.config["ad_account_ids"])
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         """Every accessible account; fails if a configured account is not among them."""
         seen: set[str] = set()
@@ -44,11 +46,13 @@ class AdAccountsStream(PinterestStream):
             )
             raise FatalAPIError(msg)
 
+    @override
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:
         """Keep only the configured accounts; an empty setting keeps all."""
         wanted = self._wanted()
         return row if not wanted or row.get("id") in wanted else None
 
+    @override
     def get_child_context(self, record: Record, context: Context | None) -> Context:
         """Children of an ad account are partitioned by its id, nothing finer."""
         return {"ad_account_id": record["id"]}
@@ -98,6 +102,7 @@ class _AdEntityStream(_AdAccountChild):
             parsed = pendulum.datetime(parsed.year, parsed.month, parsed.day)
         return int(parsed.timestamp())
 
+    @override
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:
         """Drop records not updated since the bookmark (the one client-side filter)."""
         record = super().post_process(row, context)
@@ -152,6 +157,7 @@ class KeywordsStream(_AdAccountChild):
                 params[key] = context[key]
         return params
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         """Account-level keywords, then per campaign, then per batch of ad groups."""
         if context is None:
@@ -197,6 +203,7 @@ class KeywordsStream(_AdAccountChild):
             yield first
             yield from records
 
+    @override
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:
         """Name the parent: ``ad_group_id`` or ``campaign_id`` from the keyword's parent."""
         record = super().post_process(row, context)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import pendulum
 import requests
 from singer_sdk.exceptions import FatalAPIError
+from typing_extensions import override
 
 from tap_pinterest.client import PinterestStream
 from tap_pinterest.errors import describe_error
@@ -62,7 +63,7 @@ class _AnalyticsStream(PinterestStream):
     #: Granularity and analytics_columns are settings, or fixed (organic endpoints).
     configurable: t.ClassVar[bool] = True
     _current: _Request | None = None
-    _schema_cache: dict | None = None
+    _schema_cache: dict[str, t.Any] | None = None
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         """The key is the entity and the date (the date holds the hour with HOUR)."""
@@ -78,7 +79,8 @@ class _AnalyticsStream(PinterestStream):
         return str(self.config["granularity"])
 
     @property
-    def schema(self) -> dict:  # type: ignore[override]
+    @override
+    def schema(self) -> dict[str, t.Any]:  # type: ignore[override]
         """The generated schema; ``date`` is a date-time with HOUR granularity."""
         if self._schema_cache is None:
             schema = copy.deepcopy(super().schema)
@@ -130,6 +132,7 @@ class _AnalyticsStream(PinterestStream):
             return []
         return self.entity_ids(self.ids_from, context)
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         """Reports for old days, then synchronous windows x id batches; oldest first."""
         today = self.today()
@@ -171,7 +174,8 @@ class _AnalyticsStream(PinterestStream):
             params[self.id_param] = ",".join(current.ids)
         return params
 
-    def parse_response(self, response: requests.Response) -> Iterable[dict]:
+    @override
+    def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
         """A bare JSON array of flat rows; anything else is an error."""
         try:
             body = response.json()
@@ -326,7 +330,8 @@ class _OrganicAnalyticsStream(_AnalyticsStream):
                 record[self.key_field] = key
             yield record
 
-    def parse_response(self, response: requests.Response) -> Iterable[dict]:
+    @override
+    def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
         """An object keyed by split ("all") or, for pins, by pin id then split."""
         try:
             body = response.json()
