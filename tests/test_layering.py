@@ -1,7 +1,7 @@
 """Which parts of the package may import which (STYLE.md, "Layout"): the simulator and
 the mirror stand apart from the tap, whose modules sit in layers, each importing only its
-own layer and the ones below: errors, settings and schema files; then the client and
-auth; then the streams; then the tap."""
+own layer and the ones below (errors, settings and schema files; then the client and
+auth; then the streams; then the tap), and the simulator's sub-packages depend one way."""
 
 from __future__ import annotations
 
@@ -26,6 +26,10 @@ LAYERS = (
     {"tap_pinterest.streams"},
     {"tap_pinterest.tap", "tap_pinterest.__main__"},
 )
+SIMULATOR = "tap_pinterest.simulator"
+# The simulator's sub-packages, top to bottom: each imports only itself and those after
+# it. The simulator's top-level modules (__init__, server, cli) wire them together.
+SIMULATOR_LAYERS = ("api", "endpoints", "analytics", "data")
 
 
 def _imports(path: Path) -> set[str]:
@@ -39,10 +43,28 @@ def _imports(path: Path) -> set[str]:
     return {name for name in found if name.split(".")[0] == "tap_pinterest"}
 
 
-def _files(part: str) -> list[Path]:
-    files = sorted((PACKAGE / part).rglob("*.py"))
+def _files(part: str, *, recursive: bool = False) -> list[Path]:
+    folder = PACKAGE / part
+    files = sorted(folder.rglob("*.py") if recursive else folder.glob("*.py"))
     assert files, part
     return files
+
+
+def _name(path: Path) -> str:
+    return path.relative_to(PACKAGE).as_posix()
+
+
+def _module(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _simulator_layer(module: str) -> int | None:
+    """The index in SIMULATOR_LAYERS of a simulator module; None at the top level."""
+    parts = module.split(".")
+    if len(parts) > 2 and parts[2] in SIMULATOR_LAYERS:
+        return SIMULATOR_LAYERS.index(parts[2])
+    return None
 
 
 def _outside(path: Path, allowed: tuple[str, ...]) -> set[str]:
@@ -53,9 +75,60 @@ def _outside(path: Path, allowed: tuple[str, ...]) -> set[str]:
     }
 
 
-@pytest.mark.parametrize("path", _files("simulator"), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", _files("simulator", recursive=True), ids=_name)
 def test_the_simulator_imports_nothing_from_the_tap(path: Path) -> None:
     assert _outside(path, ("tap_pinterest.simulator",)) == set()
+
+
+def test_every_simulator_sub_package_has_a_layer() -> None:
+    packages = {p.parent.name for p in (PACKAGE / "simulator").glob("*/__init__.py")}
+    assert packages == set(SIMULATOR_LAYERS)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in _files("simulator", recursive=True) if _simulator_layer(_module(p)) is not None],
+    ids=_name,
+)
+def test_the_simulator_sub_packages_import_one_way(path: Path) -> None:
+    """api -> endpoints -> analytics -> data: never back up, nor to the top level."""
+    own = _simulator_layer(_module(path))
+    assert own is not None
+    backward = set()
+    for name in _imports(path):
+        if name == SIMULATOR or name.startswith(f"{SIMULATOR}."):
+            layer = _simulator_layer(name)
+            if layer is None or layer < own:
+                backward.add(name)
+    assert backward == set()
+
+
+def test_the_simulator_has_no_import_cycles() -> None:
+    modules = {_module(p): p for p in _files("simulator", recursive=True)}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        found: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                for alias in node.names:  # `from package import module` names the module
+                    child = f"{node.module}.{alias.name}"
+                    found.add(child if child in modules else node.module)
+        graph[name] = (found & modules.keys()) - {name}
+    done: set[str] = set()
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in path:
+            cycle = (*path[path.index(name) :], name)
+            pytest.fail(f"import cycle: {' -> '.join(cycle)}")
+        if name not in done:
+            for imported in sorted(graph[name]):
+                visit(imported, (*path, name))
+            done.add(name)
+
+    for name in sorted(graph):
+        visit(name, ())
 
 
 @pytest.mark.parametrize(
@@ -68,14 +141,9 @@ def test_the_mirror_needs_only_singer_messages(path: Path) -> None:
     assert _outside(path, ("tap_pinterest.mirror",)) == set()
 
 
-@pytest.mark.parametrize("path", _files("streams"), ids=lambda p: str(p.relative_to(PACKAGE)))
+@pytest.mark.parametrize("path", _files("streams", recursive=True), ids=_name)
 def test_streams_never_import_the_tap(path: Path) -> None:
     assert "tap_pinterest.tap" not in _imports(path)
-
-
-def _module(path: Path) -> str:
-    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
 def _layer(module: str) -> int:
@@ -94,7 +162,7 @@ TAP_MODULES = [
 ]
 
 
-@pytest.mark.parametrize("path", TAP_MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
+@pytest.mark.parametrize("path", TAP_MODULES, ids=_name)
 def test_the_tap_imports_only_from_its_own_layer_or_below(path: Path) -> None:
     rank = _layer(_module(path))
     above = {name for name in _imports(path) - SHARED if _layer(name) > rank}
