@@ -24,6 +24,7 @@ from pathlib import Path
 import requests
 from singer_sdk.authenticators import BearerTokenAuthenticator, OAuthAuthenticator
 from singer_sdk.exceptions import FatalAPIError
+from typing_extensions import override
 
 from tap_pinterest.errors import describe_error, describe_request_failure
 
@@ -76,9 +77,9 @@ class RefreshTokenAuthenticator(OAuthAuthenticator):
         client_id: str,
         client_secret: str,
         refresh_token: str,
-        continuous_refresh: bool = False,
-        token_cache_path: str | None = None,
-        timeout: float = 60.0,
+        continuous_refresh: bool,
+        token_cache_path: str | None,
+        timeout: float,
     ) -> None:
         super().__init__(
             auth_endpoint=f"{api_url.rstrip('/')}/oauth/token",
@@ -96,13 +97,15 @@ class RefreshTokenAuthenticator(OAuthAuthenticator):
         self._load_cache()
 
     @property
-    def oauth_request_body(self) -> dict:
+    @override
+    def oauth_request_body(self) -> dict[str, t.Any]:
         """The form body of a refresh-token grant."""
         body = {"grant_type": "refresh_token", "refresh_token": self.refresh_token}
         if self._continuous_refresh:
             body["continuous_refresh"] = "true"
         return body
 
+    @override
     def is_token_valid(self) -> bool:
         """Valid until ``REFRESH_MARGIN_SECONDS`` before the token's expiry."""
         if self.access_token is None or self.last_refreshed is None:
@@ -117,6 +120,7 @@ class RefreshTokenAuthenticator(OAuthAuthenticator):
         self.access_token = None
         self.last_refreshed = None
 
+    @override
     def update_access_token(self) -> None:
         """Refresh the access token and keep the rotated refresh token."""
         self.logger.info("Refreshing the Pinterest access token")

@@ -6,9 +6,13 @@ error bodies, 429 waits from ``X-RateLimit-Reset`` within a cap, and one refresh
 on a 401. Concrete streams only declare what differs.
 """
 
+# Private singer-sdk members used here (tests/test_sdk_coupling.py checks this list):
+#   Stream._tap: the tap instance, for the run state and the other streams of the run
+#   Stream._write_activate_version_message: overridden to hold ACTIVATE_VERSION back
+#   Stream._write_schema_message: a stream that synced no partition still sends SCHEMA
+
 from __future__ import annotations
 
-import importlib.metadata
 import logging
 import random
 import sys
@@ -35,18 +39,19 @@ from tap_pinterest.errors import (
 from tap_pinterest.pacing import PacedSession, Pacer
 from tap_pinterest.reporting import SyncTimer, one_line, stopped_at_record_limit
 from tap_pinterest.schema_files import schemas_dir
+from tap_pinterest.settings import (
+    DEFAULT_API_URL,  # noqa: F401 - still importable from here for the mirror
+    DEFAULT_USER_AGENT,
+)
 
 if t.TYPE_CHECKING:
     from collections.abc import Generator, Iterable
 
     from backoff.types import Details
-    from singer_sdk.helpers.types import Context, Record
-    from singer_sdk.streams.rest import RequestFunc
+    from singer_sdk.helpers.types import Context, Record, RequestFunc
 
     from tap_pinterest.auth import PinterestAuthenticator
 
-DEFAULT_API_URL = "https://api.pinterest.com/v5"
-_VERSION = importlib.metadata.version("tap-pinterest")
 #: The largest page Pinterest serves on every list endpoint the tap reads.
 PAGE_SIZE = 250
 
@@ -120,11 +125,14 @@ class PinterestStream(RESTStream[str | None]):
     _retried_after_401: bool = False
     #: The table version of this run, once a partition of the stream started syncing.
     _held_version: int | None = None
+    #: This stream's session, paced under the run's budget (made on first use).
+    _paced_session: PacedSession | None = None
 
     @property
+    @override
     def url_base(self) -> str:
         """``api_url`` without a trailing slash."""
-        return str(self.config.get("api_url") or DEFAULT_API_URL).rstrip("/")
+        return str(self.config["api_url"]).rstrip("/")
 
     @property
     def run_state(self) -> RunState:
@@ -132,29 +140,34 @@ class PinterestStream(RESTStream[str | None]):
         return t.cast("_HasRunState", self._tap).run_state
 
     @property
+    @override
     def authenticator(self) -> PinterestAuthenticator:
         """The tap instance's authenticator."""
         return self.run_state.authenticator
 
     @property
+    @override
     def requests_session(self) -> requests.Session:
         """A session paced by the run's budget for this stream's rate-limit category."""
-        if not isinstance(self._requests_session, PacedSession):
-            self._requests_session = PacedSession(self.run_state.pacer, self.rate_limit_category)
-        return self._requests_session
+        if self._paced_session is None:
+            self._paced_session = PacedSession(self.run_state.pacer, self.rate_limit_category)
+        return self._paced_session
 
     @property
+    @override
     def timeout(self) -> int:
         """Seconds to wait for one response."""
-        return int(self.config.get("request_timeout", 300))
+        return int(self.config["request_timeout"])
 
     @property
+    @override
     def user_agent(self) -> str:
         """Identify the tap to Pinterest (``user_agent`` in config overrides it)."""
-        return str(self.config.get("user_agent") or f"tap-pinterest/{_VERSION}")
+        return str(self.config.get("user_agent") or DEFAULT_USER_AGENT)
 
     @property
-    def http_headers(self) -> dict:
+    @override
+    def http_headers(self) -> dict[str, t.Any]:
         """Ask for JSON; the Authorization header is added by the authenticator."""
         headers = super().http_headers
         headers["Accept"] = "application/json"
@@ -175,6 +188,7 @@ class PinterestStream(RESTStream[str | None]):
         """True when ``api_url`` points at Pinterest's sandbox."""
         return "api-sandbox." in self.url_base
 
+    @override
     def get_new_paginator(self) -> JSONPathPaginator | SinglePagePaginator:
         """Bookmark paging, or a single page for endpoints without one."""
         if not self.paginated:
@@ -185,6 +199,7 @@ class PinterestStream(RESTStream[str | None]):
         """Endpoint parameters beyond paging; streams that read settings override this."""
         return dict(self.static_params)
 
+    @override
     def get_url_params(
         self,
         context: Context | None,
@@ -225,6 +240,7 @@ class PinterestStream(RESTStream[str | None]):
         timer = super().get_sync_timer()
         return SyncTimer(timer.metric, timer.tags)
 
+    @override
     def _write_activate_version_message(self, full_table_version: int) -> None:
         """Hold ACTIVATE_VERSION back until the whole stream has synced.
 
@@ -235,7 +251,8 @@ class PinterestStream(RESTStream[str | None]):
         """
         self._held_version = full_table_version
 
-    def finalize_state_progress_markers(self, state: dict | None = None) -> None:
+    @override
+    def finalize_state_progress_markers(self, state: dict[str, t.Any] | None = None) -> None:
         """After a top-level stream synced (children included): send ACTIVATE_VERSION.
 
         The SDK calls this on a top-level stream only once its sync has returned, so an
@@ -278,8 +295,9 @@ class PinterestStream(RESTStream[str | None]):
             self.validate_response(response)
             return response
 
-        return t.cast("requests.Response", self.request_decorator(attempt)(prepared, context))
+        return self.request_decorator(attempt)(prepared, context)
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         """The SDK's paging, except for endpoints the sandbox does not serve."""
         if self.in_sandbox and not self.sandbox_supported:
@@ -307,6 +325,7 @@ class PinterestStream(RESTStream[str | None]):
         parent = {"ad_account_id": context["ad_account_id"]} if context else None
         return [record["id"] for record in stream.request_records(parent)]
 
+    @override
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:
         """Put the parent ids from the context into the record; drop secret fields."""
         for key in self.dropped_fields:
@@ -315,7 +334,8 @@ class PinterestStream(RESTStream[str | None]):
             row[key] = (context or {}).get(key)
         return row
 
-    def parse_response(self, response: requests.Response) -> Iterable[dict]:
+    @override
+    def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
         """The ``items`` of a page; any other shape is an error, never an empty page."""
         if self._means_empty(response):
             self.logger.info("%s: nothing to list", describe_error(self.name, response))
@@ -334,6 +354,7 @@ class PinterestStream(RESTStream[str | None]):
             raise FatalAPIError(msg)
         yield from items
 
+    @override
     def validate_response(self, response: requests.Response) -> None:
         """Map Pinterest errors; on a 401, refresh the token once and retry."""
         authenticator = self.authenticator
@@ -397,20 +418,23 @@ class PinterestStream(RESTStream[str | None]):
         """Waits taken from the rate-limit headers, within the configured cap."""
         policy = RetryPolicy(
             stream=self.name,
-            max_rate_limit_wait=float(self.config.get("rate_limit_max_wait_seconds", 600)),
-            max_retries=int(self.config.get("max_retries", 5)),
-            backoff_factor=float(self.config.get("retry_base_wait_seconds", 1.0)),
+            max_rate_limit_wait=float(self.config["rate_limit_max_wait_seconds"]),
+            max_retries=int(self.config["max_retries"]),
+            backoff_factor=float(self.config["retry_base_wait_seconds"]),
         )
         return t.cast("Generator[float, None, None]", policy.waits())
 
+    @override
     def backoff_max_tries(self) -> int:
         """Unbounded here: :class:`RetryPolicy` decides when to give up."""
         return 1_000_000
 
+    @override
     def backoff_jitter(self, value: float) -> float:
         """Up to 10% extra, so that parallel runs do not retry in step."""
         return value * (1 + random.random() / 10)  # noqa: S311 - jitter, not crypto
 
+    @override
     def response_error_message(self, response: requests.Response) -> str:
         """One line with Pinterest's code and message, never headers or the query."""
         return describe_error(self.name, response)

@@ -1,7 +1,10 @@
 """Checks of the settings that run before any request: one clear line per mistake.
 
-A wrong setting stops the run (:class:`ConfigError`); a key that is no setting at
-all is most likely a typo, and gets a warning naming the closest setting.
+The settings and their rules are declared once, in :mod:`tap_pinterest.settings`; this
+module words the errors of that schema, and checks what a schema cannot say (the
+credentials, dates, end_date after start_date, the analytics columns). A wrong setting
+stops the run (:class:`ConfigError`); a key that is no setting at all is most likely a
+typo, and gets a warning naming the closest setting.
 """
 
 from __future__ import annotations
@@ -12,29 +15,24 @@ import json
 import logging
 import typing as t
 from pathlib import Path
-from urllib.parse import urlparse
 
 import click
 import pendulum
 from jsonschema import Draft7Validator
 
-from tap_pinterest.client import DEFAULT_API_URL
 from tap_pinterest.schema_files import load_schema
-from tap_pinterest.streams.ads import ENTITY_STATUSES
-
-BOARD_PRIVACY = ("ALL", "PUBLIC", "PROTECTED", "SECRET", "PUBLIC_AND_SECRET")
-REFRESH_SETTINGS = ("client_id", "client_secret", "refresh_token")
-ATTRIBUTION_WINDOWS = (0, 1, 7, 14, 30, 60)
-CONVERSION_REPORT_TIMES = ("TIME_OF_AD_ACTION", "TIME_OF_CONVERSION")
-NON_NEGATIVE = (
-    "lookback_days",
-    "report_poll_interval_seconds",
-    "report_timeout_seconds",
-    "rate_limit_max_wait_seconds",
-    "max_retries",
-    "retry_base_wait_seconds",
-    "request_timeout",
+from tap_pinterest.settings import (
+    BOARD_PRIVACY,  # noqa: F401 - mirror/live.py imports it from here
+    HTTP_URL,
+    NUMERIC_ID,
+    REFRESH_SETTINGS,
 )
+
+if t.TYPE_CHECKING:
+    from jsonschema import ValidationError
+
+#: What a string that fails each pattern of the settings is not.
+PATTERN_MEANINGS = {HTTP_URL: "an http(s) URL", NUMERIC_ID: "a numeric ad account id"}
 _LOGGER = logging.getLogger("tap-pinterest")
 
 
@@ -120,7 +118,19 @@ def _check_schema(config: t.Mapping[str, t.Any], schema: t.Mapping[str, t.Any]) 
             raise ConfigError(setting, f"must be of type {' or '.join(wanted)}")
         if setting in secret:
             raise ConfigError(setting, f"fails the {error.validator!r} rule")
-        raise ConfigError(setting, error.message)
+        raise ConfigError(setting, _problem(error))
+
+
+def _problem(error: ValidationError) -> str:
+    """The words for a schema rule a setting breaks (never a secret's: see the caller)."""
+    rule, value = error.validator, error.validator_value
+    if rule == "minimum":
+        return "must not be negative" if value == 0 else f"must be at least {value}"
+    if rule == "exclusiveMinimum":
+        return f"must be greater than {value}"
+    if rule == "pattern" and value in PATTERN_MEANINGS:
+        return f"{error.instance!r} is not {PATTERN_MEANINGS[value]}"
+    return str(error.message)
 
 
 def _check_credentials(config: t.Mapping[str, t.Any]) -> None:
@@ -155,9 +165,6 @@ def ads_columns() -> list[str]:
 
 
 def _check_values(config: t.Mapping[str, t.Any]) -> None:
-    api_url = urlparse(str(config.get("api_url") or DEFAULT_API_URL))
-    if api_url.scheme not in {"http", "https"} or not api_url.netloc:
-        raise ConfigError("api_url", f"{config.get('api_url')!r} is not an http(s) URL")
     dates = {name: _date(config, name) for name in ("start_date", "end_date")}
     if dates["start_date"] and dates["end_date"] and dates["end_date"] < dates["start_date"]:
         raise ConfigError("end_date", f"{dates['end_date']} is before start_date")
@@ -169,14 +176,3 @@ def _check_values(config: t.Mapping[str, t.Any]) -> None:
             f"unknown column(s) {', '.join(unknown_columns)}; see schemas/campaign_analytics.json "
             "for the valid ones (upper or lower case)",
         )
-    if unknown := [s for s in config.get("entity_statuses") or [] if s not in ENTITY_STATUSES]:
-        problem = f"unknown status {unknown[0]!r}; valid: {', '.join(ENTITY_STATUSES)}"
-        raise ConfigError("entity_statuses", problem)
-    if bad := [a for a in config.get("ad_account_ids") or [] if not str(a).isdigit()]:
-        raise ConfigError("ad_account_ids", f"{bad[0]!r} is not a numeric ad account id")
-    for name in NON_NEGATIVE:
-        if name in config and config[name] < 0:
-            raise ConfigError(name, "must not be negative")
-    for name in ("analytics_requests_per_minute", "report_max_attempts"):
-        if name in config and config[name] <= 0:
-            raise ConfigError(name, "must be greater than 0")

@@ -1,29 +1,22 @@
-"""TapPinterest: the settings, their validation, and the stream registry."""
+"""TapPinterest: the settings (declared in :mod:`tap_pinterest.settings`), their
+validation, and the stream registry."""
 
 from __future__ import annotations
 
 import copy
 import typing as t
+from types import MappingProxyType
 
 from singer_sdk import Tap
-from singer_sdk import typing as th
 from typing_extensions import override
 
-from tap_pinterest.analytics.windows import GRANULARITIES
 from tap_pinterest.auth import AccessTokenAuthenticator, RefreshTokenAuthenticator
-from tap_pinterest.client import DEFAULT_API_URL, RunState
-from tap_pinterest.config import (
-    ATTRIBUTION_WINDOWS,
-    BOARD_PRIVACY,
-    CONVERSION_REPORT_TIMES,
-    REFRESH_SETTINGS,
-    check_config_file,
-    validate_settings,
-)
+from tap_pinterest.client import RunState
+from tap_pinterest.config import check_config_file, validate_settings
 from tap_pinterest.pacing import Pacer
 from tap_pinterest.reporting import failures_in_one_line, start_run
+from tap_pinterest.settings import CONFIG_JSONSCHEMA, REFRESH_SETTINGS, effective
 from tap_pinterest.streams import STREAM_TYPES
-from tap_pinterest.streams.ads import ENTITY_STATUSES
 
 if t.TYPE_CHECKING:
     from pathlib import PurePath
@@ -32,10 +25,6 @@ if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
 
     from tap_pinterest.auth import PinterestAuthenticator
-
-
-def _secret_string(name: str, description: str) -> th.Property:
-    return th.Property(name, th.StringType, secret=True, description=description)
 
 
 #: Rate-limit categories of the analytics endpoints, paced by analytics_requests_per_minute.
@@ -47,203 +36,18 @@ class TapPinterest(Tap):
 
     name = "tap-pinterest"
 
-    config_jsonschema = th.PropertiesList(
-        _secret_string(
-            "access_token",
-            "A Pinterest OAuth access token, sent as a Bearer token. Use it, or the "
-            "three refresh settings (client_id, client_secret, refresh_token).",
-        ),
-        th.Property(
-            "client_id",
-            th.StringType,
-            description="The Pinterest app id, for refreshing access tokens.",
-        ),
-        _secret_string("client_secret", "The Pinterest app secret, for refreshing tokens."),
-        _secret_string(
-            "refresh_token",
-            "An OAuth refresh token. Pinterest rotates it on every refresh: set "
-            "token_cache_path to keep the new one across runs.",
-        ),
-        th.Property(
-            "continuous_refresh",
-            th.BooleanType,
-            default=False,
-            description="Send continuous_refresh=true when refreshing (needed for apps "
-            "created before 2025-09-25).",
-        ),
-        th.Property(
-            "token_cache_path",
-            th.StringType,
-            description="A file where the rotated refresh token is kept between runs "
-            "(written atomically, mode 0600).",
-        ),
-        th.Property(
-            "api_url",
-            th.StringType,
-            default=DEFAULT_API_URL,
-            description="The API base URL; https://api-sandbox.pinterest.com/v5 for the "
-            "sandbox, or a local tap-pinterest-sim.",
-        ),
-        th.Property(
-            "start_date",
-            th.StringType,
-            description="ISO-8601 date (YYYY-MM-DD). The first run of campaigns, ad_groups "
-            "and ads emits only records updated on or after it.",
-        ),
-        th.Property(
-            "ad_account_ids",
-            th.ArrayType(th.StringType),
-            default=[],
-            description="Numeric ids of the ad accounts to sync. Empty: every account "
-            "the token can access, shared ones included.",
-        ),
-        th.Property(
-            "entity_statuses",
-            th.ArrayType(th.StringType),
-            default=list(ENTITY_STATUSES),
-            description="Statuses of campaigns, ad groups and ads to sync, from "
-            f"{', '.join(ENTITY_STATUSES)}. Default: all (archived included).",
-        ),
-        th.Property(
-            "board_privacy",
-            th.StringType,
-            default="ALL",
-            allowed_values=list(BOARD_PRIVACY),
-            description="Which boards to sync, by privacy. ALL needs the boards:read_secret "
-            "scope for secret boards.",
-        ),
-        th.Property(
-            "include_protected_pins",
-            th.BooleanType,
-            default=True,
-            description="Include protected pins in the pins stream.",
-        ),
-        th.Property(
-            "end_date",
-            th.StringType,
-            description="ISO-8601 date: the last day the analytics streams read (default: "
-            "today, UTC).",
-        ),
-        th.Property(
-            "analytics_columns",
-            th.ArrayType(th.StringType),
-            description="Columns of the ads analytics streams, e.g. SPEND_IN_MICRO_DOLLAR "
-            "(any case). Default: every column the endpoints accept.",
-        ),
-        th.Property(
-            "granularity",
-            th.StringType,
-            default="DAY",
-            allowed_values=list(GRANULARITIES),
-            description="Time grain of the ads analytics rows: DAY, HOUR (8 days back at "
-            "most), WEEK or MONTH.",
-        ),
-        *[
-            th.Property(
-                name,
-                th.IntegerType,
-                default=default,
-                allowed_values=list(ATTRIBUTION_WINDOWS),
-                description=f"Conversion attribution window after {action}, in days: "
-                "0, 1, 7, 14, 30 or 60.",
-            )
-            for name, default, action in (
-                ("click_window_days", 30, "a click"),
-                ("engagement_window_days", 30, "an engagement"),
-                ("view_window_days", 1, "a view"),
-            )
-        ],
-        th.Property(
-            "conversion_report_time",
-            th.StringType,
-            default="TIME_OF_AD_ACTION",
-            allowed_values=list(CONVERSION_REPORT_TIMES),
-            description="Report conversions on the day of the ad action or of the conversion.",
-        ),
-        th.Property(
-            "lookback_days",
-            th.IntegerType,
-            default=30,
-            description="Days before the bookmark that every analytics run reads again, "
-            "because Pinterest restates conversions for up to 30 days.",
-        ),
-        th.Property(
-            "analytics_requests_per_minute",
-            th.NumberType,
-            default=300,
-            description="Budget the tap paces analytics calls under, per rate-limit category "
-            "(ads_analytics is 300/min on standard access).",
-        ),
-        th.Property(
-            "report_poll_interval_seconds",
-            th.NumberType,
-            default=5,
-            description="First wait between polls of an async report (doubles, up to 60 s).",
-        ),
-        th.Property(
-            "report_timeout_seconds",
-            th.NumberType,
-            default=1800,
-            description="How long one async report may take before a new one is requested.",
-        ),
-        th.Property(
-            "report_max_attempts",
-            th.IntegerType,
-            default=3,
-            description="Reports tried per window (after FAILED, EXPIRED, CANCELLED or a "
-            "timeout) before the sync fails.",
-        ),
-        th.Property(
-            "rate_limit_max_wait_seconds",
-            th.IntegerType,
-            default=600,
-            description="The longest total wait on HTTP 429 for one request; past it the "
-            "sync fails (and resumes from state next run).",
-        ),
-        th.Property(
-            "max_retries",
-            th.IntegerType,
-            default=5,
-            description="Retries of a request after a 5xx or a connection error.",
-        ),
-        th.Property(
-            "retry_base_wait_seconds",
-            th.NumberType,
-            default=1.0,
-            description="First wait before retrying a 5xx or a connection error; it doubles "
-            "on each retry, up to 60 seconds.",
-        ),
-        th.Property(
-            "request_timeout",
-            th.IntegerType,
-            default=300,
-            description="Seconds to wait for one HTTP response.",
-        ),
-        th.Property(
-            "user_agent",
-            th.StringType,
-            description="The User-Agent header sent to Pinterest (default: "
-            "tap-pinterest/<version>).",
-        ),
-        th.Property(
-            "emit_activate_version_messages",
-            th.BooleanType,
-            default=False,
-            description="Send ACTIVATE_VERSION once a full-table stream has synced in full, "
-            "so the target deletes the records Pinterest no longer returns. Never sent "
-            "after a failed sync, so nothing is deleted then.",
-        ),
-    ).to_dict()
-    #: The tap's own settings. The SDK appends its built-in ones (stream_maps, ...) to
-    #: ``config_jsonschema`` in place when it validates a config; docs use this copy.
-    own_settings: t.ClassVar[dict[str, t.Any]] = copy.deepcopy(config_jsonschema["properties"])
+    #: A copy: the SDK appends its built-in settings (stream_maps, ...) to it in place
+    #: when it validates a config.
+    config_jsonschema = copy.deepcopy(CONFIG_JSONSCHEMA)
+    #: The tap's own settings, as the docs list them.
+    own_settings: t.ClassVar[dict[str, t.Any]] = copy.deepcopy(CONFIG_JSONSCHEMA["properties"])
 
     def __init__(
         self,
         *,
-        config: dict | PurePath | str | list[PurePath | str] | None = None,
-        catalog: PurePath | str | dict | None = None,
-        state: PurePath | str | dict | None = None,
+        config: dict[str, t.Any] | PurePath | str | list[PurePath | str] | None = None,
+        catalog: PurePath | str | dict[str, t.Any] | None = None,
+        state: PurePath | str | dict[str, t.Any] | None = None,
         parse_env_config: bool = False,
         validate_config: bool = True,
         setup_mapper: bool = True,
@@ -271,9 +75,21 @@ class TapPinterest(Tap):
         super().setup_mapper()
 
     def _check_settings(self) -> None:
-        """The tap's settings and the SDK's built-in ones (stream_maps, ...) are known."""
+        """The tap's settings and the SDK's built-in ones (stream_maps, ...) are known.
+
+        The settings are checked as given, before :attr:`config` fills in the defaults.
+        """
         self.append_builtin_config(self.config_jsonschema)
-        validate_settings(self.config, self.config_jsonschema, self.logger)
+        validate_settings(super().config, self.config_jsonschema, self.logger)
+
+    @property
+    @override
+    def config(self) -> t.Mapping[str, t.Any]:
+        """The settings as given, with every unset one at its default (the streams copy it).
+
+        See :func:`tap_pinterest.settings.effective`.
+        """
+        return MappingProxyType(effective(super().config))
 
     @classmethod
     @override
@@ -302,7 +118,7 @@ class TapPinterest(Tap):
     def run_state(self) -> RunState:
         """What this run's streams share, with one authenticator per tap instance."""
         if self._run_state is None:
-            budget = float(self.config.get("analytics_requests_per_minute", 300))
+            budget = float(self.config["analytics_requests_per_minute"])
             pacer = Pacer(dict.fromkeys(ANALYTICS_CATEGORIES, budget))
             self._run_state = RunState(self._authenticator(), pacer)
         return self._run_state
@@ -311,17 +127,18 @@ class TapPinterest(Tap):
         config = self.config
         if all(config.get(key) for key in REFRESH_SETTINGS):
             return RefreshTokenAuthenticator(
-                api_url=config.get("api_url") or DEFAULT_API_URL,
+                api_url=config["api_url"],
                 client_id=config["client_id"],
                 client_secret=config["client_secret"],
                 refresh_token=config["refresh_token"],
-                continuous_refresh=bool(config.get("continuous_refresh")),
+                continuous_refresh=bool(config["continuous_refresh"]),
                 token_cache_path=config.get("token_cache_path"),
-                timeout=float(config.get("request_timeout", 300)),
+                timeout=float(config["request_timeout"]),
             )
         return AccessTokenAuthenticator(token=config.get("access_token") or "")
 
     @property
+    @override
     def streams(self) -> dict[str, Stream]:
         """The streams in registry order, not the SDK's alphabetical one.
 
@@ -332,6 +149,7 @@ class TapPinterest(Tap):
         ranked = sorted(super().streams.values(), key=lambda stream: order[type(stream)])
         return {stream.name: stream for stream in ranked}
 
+    @override
     def discover_streams(self) -> list[Stream]:
         """One instance of every stream class in the registry."""
         return [stream_class(tap=self) for stream_class in STREAM_TYPES]

@@ -1,6 +1,7 @@
 """Which parts of the package may import which (STYLE.md, "Layout"): the simulator and
-the mirror stand apart from the tap, the streams sit below the tap, and the simulator's
-sub-packages depend one way."""
+the mirror stand apart from the tap, whose modules sit in layers, each importing only its
+own layer and the ones below (errors, settings and schema files; then the client and
+auth; then the streams; then the tap), and the simulator's sub-packages depend one way."""
 
 from __future__ import annotations
 
@@ -11,6 +12,20 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "tap_pinterest"
 SHARED = {"tap_pinterest.serving"}  # imports nothing from the package itself
+#: The tap's modules, from the ground up; a module imports only from its layer or below.
+LAYERS = (
+    {
+        "tap_pinterest.settings",
+        "tap_pinterest.errors",
+        "tap_pinterest.schema_files",
+        "tap_pinterest.config",
+        "tap_pinterest.pacing",
+        "tap_pinterest.reporting",
+    },
+    {"tap_pinterest.client", "tap_pinterest.auth"},
+    {"tap_pinterest.streams"},
+    {"tap_pinterest.tap", "tap_pinterest.__main__"},
+)
 SIMULATOR = "tap_pinterest.simulator"
 # The simulator's sub-packages, top to bottom: each imports only itself and those after
 # it. The simulator's top-level modules (__init__, server, cli) wire them together.
@@ -126,9 +141,44 @@ def test_the_mirror_needs_only_singer_messages(path: Path) -> None:
     assert _outside(path, ("tap_pinterest.mirror",)) == set()
 
 
-@pytest.mark.parametrize("path", _files("streams"), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", _files("streams", recursive=True), ids=_name)
 def test_streams_never_import_the_tap(path: Path) -> None:
     assert "tap_pinterest.tap" not in _imports(path)
+
+
+def _layer(module: str) -> int:
+    for rank, layer in enumerate(LAYERS):
+        if any(module == name or module.startswith(f"{name}.") for name in layer):
+            return rank
+    raise LookupError(module)
+
+
+#: Every module of the tap: all but the mirror, the simulator and the shared server.
+TAP_MODULES = [
+    path
+    for path in sorted(PACKAGE.rglob("*.py"))
+    if path.relative_to(PACKAGE).parts[0] not in {"mirror", "simulator"}
+    and _module(path) not in {*SHARED, "tap_pinterest"}
+]
+
+
+@pytest.mark.parametrize("path", TAP_MODULES, ids=_name)
+def test_the_tap_imports_only_from_its_own_layer_or_below(path: Path) -> None:
+    rank = _layer(_module(path))
+    above = {name for name in _imports(path) - SHARED if _layer(name) > rank}
+    assert above == set(), f"{_module(path)} (layer {rank}) imports from a higher layer"
+
+
+def test_settings_import_nothing_from_the_package() -> None:
+    assert _imports(PACKAGE / "settings.py") == set()
+
+
+@pytest.mark.parametrize("name", ["settings.py", "config.py"])
+def test_settings_and_config_import_neither_client_nor_streams(name: str) -> None:
+    imported = _imports(PACKAGE / name)
+    assert not {
+        n for n in imported if n.startswith(("tap_pinterest.client", "tap_pinterest.streams"))
+    }
 
 
 def test_the_client_never_imports_the_streams() -> None:

@@ -6,17 +6,17 @@ import typing as t
 
 import pendulum
 from singer_sdk.exceptions import FatalAPIError
+from typing_extensions import override
 
 from tap_pinterest.client import PinterestStream
 from tap_pinterest.errors import ClientError
+from tap_pinterest.settings import ENTITY_STATUSES  # noqa: F401 - mirror/live.py imports it from here
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
 
     from singer_sdk.helpers.types import Context, Record
 
-#: Every value of ``entity_statuses``; the API's own default is only ACTIVE and PAUSED.
-ENTITY_STATUSES = ("ACTIVE", "PAUSED", "ARCHIVED", "DRAFT", "DELETED_DRAFT")
 #: The most ids the list filters take in one request.
 MAX_IDS_PER_REQUEST = 250
 
@@ -30,8 +30,9 @@ class AdAccountsStream(PinterestStream):
     static_params: t.ClassVar[dict[str, t.Any]] = {"include_shared_accounts": True}
 
     def _wanted(self) -> set[str]:
-        return set(self.config.get("ad_account_ids") or [])
+        return set(self.config["ad_account_ids"])
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         """Every accessible account; fails if a configured account is not among them."""
         seen: set[str] = set()
@@ -45,11 +46,13 @@ class AdAccountsStream(PinterestStream):
             )
             raise FatalAPIError(msg)
 
+    @override
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:
         """Keep only the configured accounts; an empty setting keeps all."""
         wanted = self._wanted()
         return row if not wanted or row.get("id") in wanted else None
 
+    @override
     def get_child_context(self, record: Record, context: Context | None) -> Context:
         """Children of an ad account are partitioned by its id, nothing finer."""
         return {"ad_account_id": record["id"]}
@@ -76,9 +79,9 @@ class _AdEntityStream(_AdAccountChild):
     remember_ids = True
 
     def query_params(self, context: Context | None) -> dict[str, t.Any]:
-        """All five statuses unless ``entity_statuses`` narrows them."""
-        statuses = self.config.get("entity_statuses") or list(ENTITY_STATUSES)
-        return {**super().query_params(context), "entity_statuses": ",".join(statuses)}
+        """The ``entity_statuses`` setting (every status by default)."""
+        statuses = ",".join(self.config["entity_statuses"])
+        return {**super().query_params(context), "entity_statuses": statuses}
 
     def lower_bound(self, context: Context | None) -> int | None:
         """The account's bookmark, else ``start_date``, as Unix seconds.
@@ -99,6 +102,7 @@ class _AdEntityStream(_AdAccountChild):
             parsed = pendulum.datetime(parsed.year, parsed.month, parsed.day)
         return int(parsed.timestamp())
 
+    @override
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:
         """Drop records not updated since the bookmark (the one client-side filter)."""
         record = super().post_process(row, context)
@@ -153,6 +157,7 @@ class KeywordsStream(_AdAccountChild):
                 params[key] = context[key]
         return params
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         """Account-level keywords, then per campaign, then per batch of ad groups."""
         if context is None:
@@ -198,6 +203,7 @@ class KeywordsStream(_AdAccountChild):
             yield first
             yield from records
 
+    @override
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:
         """Name the parent: ``ad_group_id`` or ``campaign_id`` from the keyword's parent."""
         record = super().post_process(row, context)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typing as t
 
+from typing_extensions import override
+
 from tap_pinterest.client import PinterestStream
 
 if t.TYPE_CHECKING:
@@ -20,6 +22,7 @@ class BoardsStream(PinterestStream):
         """Boards of the configured privacy level."""
         return {**super().query_params(context), "privacy": self.config["board_privacy"]}
 
+    @override
     def get_child_context(self, record: Record, context: Context | None) -> Context:
         """Sections and pins are read per board."""
         return {"board_id": record["id"]}
@@ -33,6 +36,7 @@ class BoardSectionsStream(PinterestStream):
     parent_stream_type = BoardsStream
     context_fields = ("board_id",)
 
+    @override
     def get_child_context(self, record: Record, context: Context | None) -> Context:
         """Section pins are read per section (``board_id`` was set by post_process)."""
         return {"board_id": record["board_id"], "board_section_id": record["id"]}

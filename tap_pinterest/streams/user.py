@@ -5,6 +5,7 @@ from __future__ import annotations
 import typing as t
 
 from singer_sdk.exceptions import FatalAPIError
+from typing_extensions import override
 
 from tap_pinterest.client import PinterestStream
 from tap_pinterest.errors import describe_error
@@ -22,7 +23,8 @@ class UserAccountStream(PinterestStream):
     path = "/user_account"
     paginated = False
 
-    def parse_response(self, response: requests.Response) -> Iterable[dict]:
+    @override
+    def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
         """The body is the account object itself, not a list."""
         try:
             body = response.json()

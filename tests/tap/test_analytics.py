@@ -122,6 +122,34 @@ def test_state_has_one_date_bookmark_per_account(synced) -> None:
         assert dt.date.fromisoformat(partition["replication_key_value"]) <= today()
 
 
+def test_windows_and_id_batches_keep_one_bookmark_per_account(sim: Simulator) -> None:
+    """Each request's dates and ids ride on the context; the state stays keyed by account."""
+    start = today() - dt.timedelta(days=7)
+    result = run_tap(
+        config(sim, granularity="HOUR", start_date=start.isoformat()),
+        streams=[*ADS_STREAMS, "pin_analytics"],
+    )
+    accounts = sorted(a["id"] for a in sim.dataset.ad_accounts)
+    # HOUR reads 3 days a request, so every account takes several windows; pins go 100 a call.
+    assert sim.request_log.count(ACCOUNT + "/campaigns/analytics") == 3 * len(accounts)
+    assert sim.request_log.count("/v5/pins/analytics") == math.ceil(len(sim.dataset.pins) / 100)
+    assert result.records["campaign_analytics"]
+    assert result.records["pin_analytics"]
+    for state in result.states:
+        for stream in ADS_STREAMS:
+            partitions = state["bookmarks"].get(stream, {}).get("partitions", [])
+            contexts = sorted(p["context"]["ad_account_id"] for p in partitions)
+            assert contexts == sorted(set(contexts)), (stream, contexts)
+            assert all(list(p["context"]) == ["ad_account_id"] for p in partitions), stream
+        assert "partitions" not in state["bookmarks"].get("pin_analytics", {})
+    final = result.final_state["bookmarks"]
+    for stream in ADS_STREAMS:
+        assert (
+            sorted(p["context"]["ad_account_id"] for p in final[stream]["partitions"]) == accounts
+        )
+    assert final["pin_analytics"]["replication_key_value"]
+
+
 def test_attribution_zero_is_really_sent(sim: Simulator) -> None:
     start = today() - dt.timedelta(days=20)
     default = run_tap(config(sim, start_date=start.isoformat()), streams=["ad_account_analytics"])

@@ -7,8 +7,8 @@ import itertools
 
 import pytest
 
-from tap_pinterest.analytics.windows import plan
 from tap_pinterest.pacing import Pacer
+from tap_pinterest.streams.analytics.windows import plan
 
 TODAY = dt.date(2026, 11, 24)
 

@@ -13,6 +13,7 @@ from conftest import sim_config
 from singer_run import run_cli
 
 from tap_pinterest.config import ConfigError, unknown_settings, validate_settings
+from tap_pinterest.settings import DEFAULT_API_URL, DEFAULTS
 from tap_pinterest.simulator import Simulator
 from tap_pinterest.tap import TapPinterest
 
@@ -46,6 +47,11 @@ GOOD = {"access_token": SECRET}
         ({**GOOD, "end_date": "2024-02-30"}, "end_date", "ISO-8601"),
         ({**GOOD, "start_date": "2024-03-01", "end_date": "2024-02-01"}, "end_date", "before"),
         ({**GOOD, "lookback_days": -1}, "lookback_days", "negative"),
+        ({**GOOD, "request_timeout": -5}, "request_timeout", "must not be negative"),
+        ({**GOOD, "report_max_attempts": 0}, "report_max_attempts", "greater than 0"),
+        ({**GOOD, "analytics_requests_per_minute": 0}, "analytics_requests_per_minute", "than 0"),
+        ({**GOOD, "ad_account_ids": ["1", ""]}, "ad_account_ids", "'' is not a numeric"),
+        ({**GOOD, "api_url": "https://"}, "api_url", "'https://' is not an http(s) URL"),
     ],
 )
 def test_each_bad_setting_is_named(config: dict, setting: str, fragment: str) -> None:
@@ -76,6 +82,21 @@ def test_good_configs_pass() -> None:
         {**GOOD, "start_date": "2024-01-31", "ad_account_ids": ["549755885175"]},
         TapPinterest.config_jsonschema,
     )
+
+
+def test_every_stream_reads_each_unset_setting_at_its_default() -> None:
+    """Absent, null or empty: the default of the schema, filled in once by the tap."""
+    given = {**GOOD, "api_url": "", "entity_statuses": [], "request_timeout": None}
+    tap = TapPinterest(config={**given, "lookback_days": 0, "include_protected_pins": False})
+    assert set(DEFAULTS) > {"api_url", "entity_statuses", "request_timeout", "lookback_days"}
+    for stream in tap.streams.values():
+        for name, default in DEFAULTS.items():
+            if name not in {"lookback_days", "include_protected_pins"}:
+                assert stream.config[name] == default, (stream.name, name)
+        assert stream.config["lookback_days"] == 0
+        assert stream.config["include_protected_pins"] is False
+        assert stream.config["access_token"] == SECRET
+    assert tap.config["api_url"] == DEFAULT_API_URL
 
 
 def test_tap_refuses_bad_config_at_construction() -> None:

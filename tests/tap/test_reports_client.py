@@ -8,7 +8,7 @@ import pytest
 import requests
 import responses
 
-from tap_pinterest.analytics.reports import ReportClient, ReportFailedError, ReportSettings
+from tap_pinterest.streams.analytics.reports import ReportClient, ReportFailedError, ReportSettings
 
 URL = "https://api.pinterest.com/v5/ad_accounts/1/reports"
 FILE = "https://files.example/report.json"
@@ -43,7 +43,9 @@ def _client(transport: Transport, **settings) -> tuple[ReportClient, list[float]
     client = ReportClient(
         reports_url=URL,
         send=transport,
-        settings=ReportSettings(**{"poll_interval": 1, "timeout": 100, **settings}),
+        settings=ReportSettings(
+            **{"poll_interval": 1, "timeout": 100, "max_attempts": 3, **settings}
+        ),
         log=logged.append,
         sleep=slept.append,
         clock=lambda: sum(slept),

@@ -19,8 +19,6 @@ import datetime as dt
 import typing as t
 from dataclasses import dataclass
 
-GRANULARITIES = ("DAY", "HOUR", "WEEK", "MONTH")
-
 
 @dataclass(frozen=True)
 class Limits:

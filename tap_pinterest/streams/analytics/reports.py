@@ -36,9 +36,18 @@ class _RetryReportError(Exception):
 class ReportSettings:
     """How patiently to wait for reports."""
 
-    poll_interval: float = 5.0
-    timeout: float = 1800.0
-    max_attempts: int = 3
+    poll_interval: float
+    timeout: float
+    max_attempts: int
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, t.Any]) -> ReportSettings:
+        """The report settings of the tap's config (defaults filled in)."""
+        return cls(
+            poll_interval=float(config["report_poll_interval_seconds"]),
+            timeout=float(config["report_timeout_seconds"]),
+            max_attempts=int(config["report_max_attempts"]),
+        )
 
 
 class ReportClient:

@@ -14,17 +14,18 @@ import copy
 import datetime as dt
 import functools
 import typing as t
-from dataclasses import dataclass
 
 import pendulum
 import requests
 from singer_sdk.exceptions import FatalAPIError
+from typing_extensions import override
 
-from tap_pinterest.analytics.reports import ReportClient, ReportSettings
-from tap_pinterest.analytics.windows import Window, plan
 from tap_pinterest.client import PinterestStream
 from tap_pinterest.errors import describe_error
+from tap_pinterest.settings import ATTRIBUTION_SETTINGS
 from tap_pinterest.streams.ads import AdAccountsStream
+from tap_pinterest.streams.analytics.reports import ReportClient, ReportSettings
+from tap_pinterest.streams.analytics.windows import plan
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -35,23 +36,22 @@ if t.TYPE_CHECKING:
 NOT_IN_REPORTS = frozenset({"QUIZ_PIN_RESULT_OPEN"})
 
 
-@dataclass(frozen=True)
-class _Request:
-    """The window and ids of the request being made."""
-
-    window: Window
-    ids: tuple[str, ...] = ()
-
-
 class _AnalyticsStream(PinterestStream):
-    """Shared behaviour: windows, id batches, attribution, lookback, row normalising."""
+    """Shared behaviour: windows, id batches, attribution, lookback, row normalising.
+
+    Each request's dates and batch of ids travel in the context, as ``start_date``,
+    ``end_date`` and :attr:`id_param`, on top of the partition's ``ad_account_id``. The
+    state is keyed by the partition alone (``ad_account_id``, see
+    ``state_partitioning_keys``), so there is one bookmark per account however many
+    windows and batches a run reads.
+    """
 
     replication_key = "date"
     is_sorted = False
     paginated = False
     rate_limit_category = "ads_analytics"
-    #: The entity id column of the rows (lower case), first part of the key.
-    key_field: t.ClassVar[str | None] = None
+    #: The entity id column (lower case) and the date; the date holds the hour with HOUR.
+    primary_keys: t.ClassVar[tuple[str, ...]] = ("date",)
     #: The query parameter for the ids, and the stream that lists them.
     id_param: t.ClassVar[str | None] = None
     ids_from: t.ClassVar[str | None] = None
@@ -60,24 +60,24 @@ class _AnalyticsStream(PinterestStream):
     report_level: t.ClassVar[str | None] = None
     #: Granularity and analytics_columns are settings, or fixed (organic endpoints).
     configurable: t.ClassVar[bool] = True
-    _current: _Request | None = None
-    _schema_cache: dict | None = None
+    _schema_cache: dict[str, t.Any] | None = None
 
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        """The key is the entity and the date (the date holds the hour with HOUR)."""
-        super().__init__(*args, **kwargs)
-        key = (self.key_field, "date") if self.key_field else ("date",)
-        self.primary_keys = key  # type: ignore[misc]  # the base declares a class default
+    @property
+    def key_field(self) -> str | None:
+        """The entity id column of the rows: the first part of the key the class declares."""
+        declared = type(self).primary_keys
+        return declared[0] if len(declared) > 1 else None
 
     @property
     def granularity(self) -> str:
         """DAY, HOUR, WEEK or MONTH."""
         if not self.configurable:
             return "DAY"
-        return str(self.config.get("granularity") or "DAY")
+        return str(self.config["granularity"])
 
     @property
-    def schema(self) -> dict:  # type: ignore[override]
+    @override
+    def schema(self) -> dict[str, t.Any]:  # type: ignore[override]
         """The generated schema; ``date`` is a date-time with HOUR granularity."""
         if self._schema_cache is None:
             schema = copy.deepcopy(super().schema)
@@ -104,15 +104,7 @@ class _AnalyticsStream(PinterestStream):
 
     def attribution(self) -> dict[str, t.Any]:
         """The attribution settings, sent on every request and report (0 included)."""
-        return {
-            name: self.config.get(name, default)
-            for name, default in (
-                ("click_window_days", 30),
-                ("engagement_window_days", 30),
-                ("view_window_days", 1),
-                ("conversion_report_time", "TIME_OF_AD_ACTION"),
-            )
-        }
+        return {name: self.config[name] for name in ATTRIBUTION_SETTINGS}
 
     def today(self) -> dt.date:
         """Today in UTC (the API's dates are UTC)."""
@@ -122,7 +114,7 @@ class _AnalyticsStream(PinterestStream):
         """From the bookmark minus the lookback (else start_date), to end_date or today."""
         bookmark = self.get_context_state(context).get("replication_key_value")
         if bookmark:
-            lookback = int(self.config.get("lookback_days", 30))
+            lookback = int(self.config["lookback_days"])
             start = _day(str(bookmark)) - dt.timedelta(days=lookback)
         elif self.config.get("start_date"):
             start = _day(self.config["start_date"])
@@ -137,6 +129,7 @@ class _AnalyticsStream(PinterestStream):
             return []
         return self.entity_ids(self.ids_from, context)
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         """Reports for old days, then synchronous windows x id batches; oldest first."""
         today = self.today()
@@ -149,36 +142,44 @@ class _AnalyticsStream(PinterestStream):
         ids = self.ids(context)
         if self.id_param and not ids:
             return
-        batches = [
-            tuple(ids[i : i + self.batch_size]) for i in range(0, len(ids), self.batch_size)
-        ] or [()]
+        size = self.batch_size
+        batches = [",".join(ids[i : i + size]) for i in range(0, len(ids), size)]
         for window in windows:
+            request = {
+                **(context or {}),
+                "start_date": window.start.isoformat(),
+                "end_date": window.end.isoformat(),
+            }
             if window.source == "report":
-                yield from self.report_rows(context, window, set(ids))
-                continue
-            for batch in batches:
-                self._current = _Request(window, batch)
-                yield from super().get_records(context)
-        self._current = None
+                yield from self.report_rows(request, set(ids))
+            elif not self.id_param:
+                yield from super().get_records(request)
+            else:
+                for batch in batches:
+                    yield from super().get_records({**request, self.id_param: batch})
 
     def query_params(self, context: Context | None) -> dict[str, t.Any]:
-        """Dates, grain, columns, attribution and the current batch of ids."""
-        current = self._current
-        if current is None:
-            msg = f"{self.name}: no request window set"
-            raise RuntimeError(msg)
-        params: dict[str, t.Any] = {
-            "start_date": current.window.start.isoformat(),
-            "end_date": current.window.end.isoformat(),
+        """The request's dates (from the context), the endpoint's parameters, its ids."""
+        request = context or {}
+        params = {
+            "start_date": request["start_date"],
+            "end_date": request["end_date"],
+            **self.endpoint_params(),
+        }
+        if self.id_param:
+            params[self.id_param] = request[self.id_param]
+        return params
+
+    def endpoint_params(self) -> dict[str, t.Any]:
+        """What every request of the stream sends: grain, columns and attribution."""
+        return {
             "granularity": self.granularity,
             "columns": ",".join(self.metric_columns),
             **self.attribution(),
         }
-        if self.id_param:
-            params[self.id_param] = ",".join(current.ids)
-        return params
 
-    def parse_response(self, response: requests.Response) -> Iterable[dict]:
+    @override
+    def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
         """A bare JSON array of flat rows; anything else is an error."""
         try:
             body = response.json()
@@ -201,15 +202,14 @@ class _AnalyticsStream(PinterestStream):
             record[self.key_field] = str(record[self.key_field])
         return record
 
-    def report_rows(
-        self, context: Context | None, window: Window, known_ids: set[str]
-    ) -> Iterator[dict[str, t.Any]]:
-        """Rows of one async report, normalised like synchronous rows."""
-        account_id = (context or {})["ad_account_id"]
+    def report_rows(self, request: Context, known_ids: set[str]) -> Iterator[dict[str, t.Any]]:
+        """Rows of one async report of the request's account and dates, normalised like
+        synchronous rows."""
+        account_id, start, end = (request[k] for k in ("ad_account_id", "start_date", "end_date"))
         columns = [c for c in self.metric_columns if c not in NOT_IN_REPORTS]
         body = {
-            "start_date": window.start.isoformat(),
-            "end_date": window.end.isoformat(),
+            "start_date": start,
+            "end_date": end,
             "granularity": self.granularity,
             "level": self.report_level,
             "columns": columns,
@@ -219,14 +219,10 @@ class _AnalyticsStream(PinterestStream):
         client = ReportClient(
             reports_url=f"{self.url_base}/ad_accounts/{account_id}/reports",
             send=self._send,
-            settings=ReportSettings(
-                poll_interval=float(self.config.get("report_poll_interval_seconds", 5)),
-                timeout=float(self.config.get("report_timeout_seconds", 1800)),
-                max_attempts=int(self.config.get("report_max_attempts", 3)),
-            ),
+            settings=ReportSettings.from_config(self.config),
             log=self.logger.warning,
         )
-        what = f"{self.name} of ad account {account_id}, {window.start} to {window.end}"
+        what = f"{self.name} of ad account {account_id}, {start} to {end}"
         self.logger.info("Requesting an async report for %s", what)
         for row in client.rows(body, what):
             record = self.normalize(row)
@@ -273,7 +269,7 @@ class AdAccountAnalyticsStream(_AdsAnalyticsStream):
 
     name = "ad_account_analytics"
     path = "/ad_accounts/{ad_account_id}/analytics"
-    key_field = "ad_account_id"
+    primary_keys = ("ad_account_id", "date")
     report_level = "ADVERTISER"
 
 
@@ -282,7 +278,7 @@ class CampaignAnalyticsStream(_AdsAnalyticsStream):
 
     name = "campaign_analytics"
     path = "/ad_accounts/{ad_account_id}/campaigns/analytics"
-    key_field = "campaign_id"
+    primary_keys = ("campaign_id", "date")
     id_param = "campaign_ids"
     ids_from = "campaigns"
     report_level = "CAMPAIGN"
@@ -293,7 +289,7 @@ class AdGroupAnalyticsStream(_AdsAnalyticsStream):
 
     name = "ad_group_analytics"
     path = "/ad_accounts/{ad_account_id}/ad_groups/analytics"
-    key_field = "ad_group_id"
+    primary_keys = ("ad_group_id", "date")
     id_param = "ad_group_ids"
     ids_from = "ad_groups"
     report_level = "AD_GROUP"
@@ -304,7 +300,7 @@ class AdAnalyticsStream(_AdsAnalyticsStream):
 
     name = "ad_analytics"
     path = "/ad_accounts/{ad_account_id}/ads/analytics"
-    key_field = "ad_id"
+    primary_keys = ("ad_id", "date")
     id_param = "ad_ids"
     ids_from = "ads"
     report_level = "PIN_PROMOTION"
@@ -317,13 +313,9 @@ class _OrganicAnalyticsStream(_AnalyticsStream):
     configurable = False
     sandbox_supported = False
 
-    def query_params(self, context: Context | None) -> dict[str, t.Any]:
-        """Dates and metric types (and pin ids); no grain or attribution here."""
-        params = super().query_params(context)
-        for name in ("granularity", "columns", *self.attribution()):
-            params.pop(name, None)
-        params["metric_types"] = ",".join(self.metric_columns)
-        return params
+    def endpoint_params(self) -> dict[str, t.Any]:
+        """The metric types; no grain, columns or attribution here."""
+        return {"metric_types": ",".join(self.metric_columns)}
 
     def daily_rows(self, key: str | None, metrics: t.Any) -> Iterator[dict[str, t.Any]]:
         """Rows of an ``{"daily_metrics": [{date, data_status, metrics}]}`` object."""
@@ -337,7 +329,8 @@ class _OrganicAnalyticsStream(_AnalyticsStream):
                 record[self.key_field] = key
             yield record
 
-    def parse_response(self, response: requests.Response) -> Iterable[dict]:
+    @override
+    def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
         """An object keyed by split ("all") or, for pins, by pin id then split."""
         try:
             body = response.json()
@@ -365,7 +358,7 @@ class PinAnalyticsStream(_OrganicAnalyticsStream):
 
     name = "pin_analytics"
     path = "/pins/analytics"
-    key_field = "pin_id"
+    primary_keys = ("pin_id", "date")
     id_param = "pin_ids"
     ids_from = "pins"
     batch_size = 100
