@@ -39,10 +39,7 @@ from tap_pinterest.errors import (
 from tap_pinterest.pacing import PacedSession, Pacer
 from tap_pinterest.reporting import SyncTimer, one_line, stopped_at_record_limit
 from tap_pinterest.schema_files import schemas_dir
-from tap_pinterest.settings import (
-    DEFAULT_API_URL,  # noqa: F401 - still importable from here for the mirror
-    DEFAULT_USER_AGENT,
-)
+from tap_pinterest.settings import DEFAULT_USER_AGENT
 
 if t.TYPE_CHECKING:
     from collections.abc import Generator, Iterable

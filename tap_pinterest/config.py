@@ -22,7 +22,6 @@ from jsonschema import Draft7Validator
 
 from tap_pinterest.schema_files import load_schema
 from tap_pinterest.settings import (
-    BOARD_PRIVACY,  # noqa: F401 - mirror/live.py imports it from here
     HTTP_URL,
     NUMERIC_ID,
     REFRESH_SETTINGS,

@@ -26,7 +26,7 @@ from singer_sdk.exceptions import ConfigValidationError, FatalAPIError
 from singer_sdk.streams.rest import PageContext
 
 from tap_pinterest.client import PAGE_SIZE, PinterestStream
-from tap_pinterest.config import BOARD_PRIVACY, ConfigError
+from tap_pinterest.config import ConfigError
 from tap_pinterest.errors import ClientError
 from tap_pinterest.mirror.execute import (
     RequestError,
@@ -35,7 +35,7 @@ from tap_pinterest.mirror.execute import (
     one_of,
     record_id,
 )
-from tap_pinterest.streams.ads import ENTITY_STATUSES
+from tap_pinterest.settings import BOARD_PRIVACY, ENTITY_STATUSES
 from tap_pinterest.tap import TapPinterest
 
 if t.TYPE_CHECKING:

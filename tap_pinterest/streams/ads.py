@@ -10,7 +10,6 @@ from typing_extensions import override
 
 from tap_pinterest.client import PinterestStream
 from tap_pinterest.errors import ClientError
-from tap_pinterest.settings import ENTITY_STATUSES  # noqa: F401 - mirror/live.py imports it from here
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
