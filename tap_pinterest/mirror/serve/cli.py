@@ -15,11 +15,12 @@ import traceback
 import typing as t
 from pathlib import Path
 
-from tap_pinterest.mirror import DatabaseError, Mirror, NotFoundError, QueryError, database
-from tap_pinterest.mirror.api import MAX_LIMIT
-from tap_pinterest.mirror.database import DEFAULT_URL
-from tap_pinterest.mirror.execute import Executor, RequestError, from_mirror_error
-from tap_pinterest.mirror.server import (
+from tap_pinterest.mirror.db import database
+from tap_pinterest.mirror.db.database import DEFAULT_URL, DatabaseError
+from tap_pinterest.mirror.db.errors import NotFoundError, QueryError
+from tap_pinterest.mirror.query.api import MAX_LIMIT, Mirror
+from tap_pinterest.mirror.query.execute import Executor, RequestError, from_mirror_error
+from tap_pinterest.mirror.serve.server import (
     DEFAULT_HOST,
     DEFAULT_PORT,
     MirrorApp,
@@ -30,7 +31,7 @@ from tap_pinterest.mirror.server import (
 if t.TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from tap_pinterest.mirror.live import LiveClient
+    from tap_pinterest.live import LiveClient
 
 DATABASE_URL_ENV = "PINTEREST_MIRROR_DATABASE_URL"
 TOKEN_ENV = "PINTEREST_MIRROR_TOKEN"  # noqa: S105 - the variable's name, not a token
@@ -158,7 +159,7 @@ def _live(config_path: Path | None) -> LiveClient | None:
     if not isinstance(config, dict):
         msg = f"--config {config_path}: must be a JSON object of tap settings"
         raise CliError(msg)
-    from tap_pinterest.mirror.live import LiveClient  # noqa: PLC0415 - only when asked
+    from tap_pinterest.live import LiveClient  # noqa: PLC0415 - only when asked
 
     try:
         return LiveClient(config)
@@ -173,7 +174,7 @@ def _executor(
     mirror = _mirror(args, must_exist=not serving)
     if live is None:
         return Executor(mirror)
-    from tap_pinterest.mirror.live import GET_ENTITIES  # noqa: PLC0415
+    from tap_pinterest.live import GET_ENTITIES  # noqa: PLC0415
 
     return Executor(mirror, live.list, live.get, GET_ENTITIES)
 
@@ -197,7 +198,7 @@ def _get(args: argparse.Namespace) -> t.Any:
     params = {**_params(args.params), "id": args.id}
     live = _live(args.config)
     if live is not None:
-        from tap_pinterest.mirror.live import GET_ENTITIES  # noqa: PLC0415
+        from tap_pinterest.live import GET_ENTITIES  # noqa: PLC0415
 
         if args.entity in GET_ENTITIES:  # from the API; the mirror is not needed
             return live.get(args.entity, params)

@@ -11,7 +11,10 @@ its ``parse_response`` and ``post_process`` (parent ids added, secret fields dro
 entities in :data:`GET_ENTITIES`. The ids in the stream's path are its params as they
 are ``list``'s: ``get campaigns`` needs ``ad_account_id`` beside the campaign's id.
 
-This is the only module of the mirror that imports the tap; only ``cli.py`` imports it.
+The adapter between the tap and the mirror: it stands on the tap's side (the mirror
+imports nothing of the tap), speaks the mirror's request vocabulary
+(:mod:`tap_pinterest.mirror.query.execute`), and only the mirror's command line
+(``mirror/serve/cli.py``) imports it, to hand ``list`` and ``get`` to the executor.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from singer_sdk.streams.rest import PageContext
 from tap_pinterest.client import PAGE_SIZE, PinterestStream
 from tap_pinterest.config import BOARD_PRIVACY, ConfigError
 from tap_pinterest.errors import ClientError
-from tap_pinterest.mirror.execute import (
+from tap_pinterest.mirror.query.execute import (
     RequestError,
     UpstreamError,
     id_param,

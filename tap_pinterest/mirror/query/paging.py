@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from tap_pinterest.mirror import dialects, textsearch
-from tap_pinterest.mirror.errors import QueryError
+from tap_pinterest.mirror.db import dialects, textsearch
+from tap_pinterest.mirror.db.errors import QueryError
 
 if TYPE_CHECKING:
-    from tap_pinterest.mirror.query import Compiler
-    from tap_pinterest.mirror.schema import FieldInfo
+    from tap_pinterest.mirror.db.schema import FieldInfo
+    from tap_pinterest.mirror.query.language import Compiler
 
 
 def page(  # noqa: PLR0917

@@ -1,7 +1,7 @@
 """The agent-connector HTTP endpoint: ``POST /execute`` and ``GET /health``.
 
 ``POST /execute`` takes ``{"entity", "action", "params"}`` (JSON, at most 1 MiB) and
-answers the JSON of :class:`~tap_pinterest.mirror.execute.Executor`, or
+answers the JSON of :class:`~tap_pinterest.mirror.query.execute.Executor`, or
 ``{"error": {"problem", "message", "choices"}}`` with 400 (bad request or query),
 401 (token), 404 (no such record or path), 405 (method), 413 (too big), 415 (not
 JSON), 502 (the Pinterest API failed), 503 (the mirror's database cannot be opened:
@@ -25,7 +25,7 @@ import typing as t
 
 from werkzeug.wrappers import Request, Response
 
-from tap_pinterest.mirror.execute import RequestError
+from tap_pinterest.mirror.query.execute import RequestError
 from tap_pinterest.serving import BackgroundServer
 
 if t.TYPE_CHECKING:
@@ -34,7 +34,7 @@ if t.TYPE_CHECKING:
 
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
-    from tap_pinterest.mirror.execute import Executor
+    from tap_pinterest.mirror.query.execute import Executor
 
 logger = logging.getLogger("tap_pinterest.mirror.server")
 

@@ -1,6 +1,6 @@
 """One request of the agent-connector API: ``{entity, action, params}`` to a JSON answer.
 
-The HTTP endpoint (``server.py``) and the command line (``cli.py``) both go through
+The HTTP endpoint (``serve/server.py``) and the command line (``serve/cli.py``) both go through
 :class:`Executor`, so they validate the same way and answer the same JSON:
 
 - ``search`` and ``stats`` read the mirror;
@@ -17,13 +17,14 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass
 
-from tap_pinterest.mirror import DatabaseError, NotFoundError, QueryError
-from tap_pinterest.mirror.api import MAX_LIMIT
+from tap_pinterest.mirror.db.database import DatabaseError
+from tap_pinterest.mirror.db.errors import NotFoundError, QueryError
+from tap_pinterest.mirror.query.api import MAX_LIMIT
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from tap_pinterest.mirror import Mirror
+    from tap_pinterest.mirror.query.api import Mirror
 
 ACTIONS = ("search", "get", "list", "stats")
 SEARCH_PARAMS = ("query", "limit", "cursor", "fields")
