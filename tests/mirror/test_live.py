@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tap_pinterest.live import GET_ENTITIES, LiveClient
-from tap_pinterest.mirror.query.execute import RequestError, UpstreamError
+from tap_pinterest.mirror.query.requests import RequestError, UpstreamError
 from tap_pinterest.simulator import Simulator
 from tap_pinterest.simulator.handlers_get import BY_ID
 
