@@ -151,7 +151,7 @@ class TextScan:
     source: sa.FromClause
     where: sa.ColumnElement[bool]
     rowid: sa.ColumnElement[Any]
-    #: read in windows of `_rowid` (`paging`): PostgreSQL's word index yields its matches
+    #: read in windows of `_rowid` (`query.paging`): PostgreSQL's word index yields its matches
     #: in no order, so without a window a common word would be read whole and sorted
     windowed: bool = False
 

@@ -16,7 +16,7 @@ stream's schema before any SQL is built; values are always bound parameters.
 Text: `like` is a case-insensitive LIKE (`%` and `_` wildcards). `fuzzy` and `keyword`
 split the value into words; on the indexed text fields (title, description, name, note)
 they match whole words (FTS5 on SQLite; on PostgreSQL a word regex, behind a GIN word
-index for ASCII words and pg_trgm for the others; see `textsearch`):
+index for ASCII words and pg_trgm for the others; see `db.textsearch`):
 fuzzy = every word, in order, anything between ("red dress" matches "Red summer dress");
 keyword = any of the words. On other string fields they match substrings.
 
