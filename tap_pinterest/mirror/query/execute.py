@@ -25,12 +25,10 @@ from tap_pinterest.mirror.db.database import DatabaseError
 from tap_pinterest.mirror.db.errors import NotFoundError, QueryError
 from tap_pinterest.mirror.query.api import MAX_LIMIT
 from tap_pinterest.mirror.query.requests import (
-    ACTIONS,
     REQUEST,
     Param,
     RequestError,
     Shape,
-    UpstreamError,
     one_of,
     params_shape,
     unknown_param,
@@ -38,8 +36,6 @@ from tap_pinterest.mirror.query.requests import (
 
 if t.TYPE_CHECKING:
     from tap_pinterest.mirror.query.api import Mirror
-
-__all__ = ["ACTIONS", "Executor", "RequestError", "UpstreamError", "one_of"]
 
 DEFAULT_LIMIT = MAX_LIMIT
 

@@ -25,7 +25,8 @@ from tap_pinterest.mirror.db import database
 from tap_pinterest.mirror.db.database import DEFAULT_URL, DatabaseError
 from tap_pinterest.mirror.db.errors import NotFoundError, QueryError
 from tap_pinterest.mirror.query.api import MAX_LIMIT, Mirror
-from tap_pinterest.mirror.query.execute import Executor, RequestError, from_mirror_error
+from tap_pinterest.mirror.query.execute import Executor, from_mirror_error
+from tap_pinterest.mirror.query.requests import RequestError
 from tap_pinterest.mirror.serve.server import (
     DEFAULT_HOST,
     DEFAULT_PORT,

@@ -27,7 +27,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound, RequestEntityTooLarg
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from tap_pinterest.mirror.query.execute import RequestError
+from tap_pinterest.mirror.query.requests import RequestError
 from tap_pinterest.serving import BackgroundServer
 
 if t.TYPE_CHECKING:
