@@ -1,5 +1,6 @@
 """Which parts of the package may import which (STYLE.md, "Layout"): the simulator and
-the mirror stand apart from the tap, and the streams sit below the tap."""
+the mirror stand apart from the tap, the streams sit below the tap, and the simulator's
+and the mirror's sub-packages depend one way, without cycles."""
 
 from __future__ import annotations
 
@@ -10,6 +11,10 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "tap_pinterest"
 SHARED = {"tap_pinterest.serving"}  # imports nothing from the package itself
+SIMULATOR = "tap_pinterest.simulator"
+# The simulator's sub-packages, top to bottom: each imports only itself and those after
+# it. The simulator's top-level modules (__init__, server, cli) wire them together.
+SIMULATOR_LAYERS = ("api", "endpoints", "analytics", "data")
 
 
 def _imports(path: Path) -> set[str]:
@@ -23,16 +28,28 @@ def _imports(path: Path) -> set[str]:
     return {name for name in found if name.split(".")[0] == "tap_pinterest"}
 
 
-def _files(part: str) -> list[Path]:
-    files = sorted((PACKAGE / part).rglob("*.py"))
+def _files(part: str, *, recursive: bool = False) -> list[Path]:
+    folder = PACKAGE / part
+    files = sorted(folder.rglob("*.py") if recursive else folder.glob("*.py"))
     assert files, part
     return files
 
 
 def _name(path: Path) -> str:
-    """`tap_pinterest/mirror/db/store.py` -> `tap_pinterest.mirror.db.store`."""
+    return path.relative_to(PACKAGE).as_posix()
+
+
+def _module(path: Path) -> str:
     parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _simulator_layer(module: str) -> int | None:
+    """The index in SIMULATOR_LAYERS of a simulator module; None at the top level."""
+    parts = module.split(".")
+    if len(parts) > 2 and parts[2] in SIMULATOR_LAYERS:
+        return SIMULATOR_LAYERS.index(parts[2])
+    return None
 
 
 def _outside(path: Path, allowed: tuple[str, ...]) -> set[str]:
@@ -43,9 +60,74 @@ def _outside(path: Path, allowed: tuple[str, ...]) -> set[str]:
     }
 
 
-@pytest.mark.parametrize("path", _files("simulator"), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", _files("simulator", recursive=True), ids=_name)
 def test_the_simulator_imports_nothing_from_the_tap(path: Path) -> None:
     assert _outside(path, ("tap_pinterest.simulator",)) == set()
+
+
+def test_every_simulator_sub_package_has_a_layer() -> None:
+    packages = {p.parent.name for p in (PACKAGE / "simulator").glob("*/__init__.py")}
+    assert packages == set(SIMULATOR_LAYERS)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in _files("simulator", recursive=True) if _simulator_layer(_module(p)) is not None],
+    ids=_name,
+)
+def test_the_simulator_sub_packages_import_one_way(path: Path) -> None:
+    """api -> endpoints -> analytics -> data: never back up, nor to the top level."""
+    own = _simulator_layer(_module(path))
+    assert own is not None
+    backward = set()
+    for name in _imports(path):
+        if name == SIMULATOR or name.startswith(f"{SIMULATOR}."):
+            layer = _simulator_layer(name)
+            if layer is None or layer < own:
+                backward.add(name)
+    assert backward == set()
+
+
+def _graph(part: str) -> dict[str, set[str]]:
+    """The imports between the modules of a part of the package (lazy ones too)."""
+    modules = {_module(p): p for p in _files(part, recursive=True)}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        found: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                for alias in node.names:  # `from package import module` names the module
+                    child = f"{node.module}.{alias.name}"
+                    found.add(child if child in modules else node.module)
+        graph[name] = (found & modules.keys()) - {name}
+    return graph
+
+
+def _assert_no_cycles(graph: dict[str, set[str]]) -> None:
+    done: set[str] = set()
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in path:
+            cycle = (*path[path.index(name) :], name)
+            pytest.fail(f"import cycle: {' -> '.join(cycle)}")
+        if name not in done:
+            for imported in sorted(graph[name]):
+                visit(imported, (*path, name))
+            done.add(name)
+
+    for name in sorted(graph):
+        visit(name, ())
+
+
+def test_the_simulator_has_no_import_cycles() -> None:
+    _assert_no_cycles(_graph("simulator"))
+
+
+def test_a_cycle_is_found() -> None:
+    with pytest.raises(pytest.fail.Exception, match="a -> b -> a"):
+        _assert_no_cycles({"a": {"b"}, "b": {"a"}})
 
 
 #: The mirror's one wiring point to the live API: its command line may import the tap's
@@ -68,9 +150,9 @@ def _within(name: str, parts: tuple[str, ...]) -> bool:
     return any(name == p or name.startswith(f"{p}.") for p in parts)
 
 
-@pytest.mark.parametrize("path", _files("mirror"), ids=_name)
+@pytest.mark.parametrize("path", _files("mirror", recursive=True), ids=_name)
 def test_the_mirror_needs_only_singer_messages(path: Path) -> None:
-    allowed = ("tap_pinterest.mirror", *MIRROR_WIRING.get(_name(path), ()))
+    allowed = ("tap_pinterest.mirror", *MIRROR_WIRING.get(_module(path), ()))
     assert _outside(path, allowed) == set()
     assert not {name for name in _imports(path) if _within(name, TAP)}
 
@@ -83,11 +165,11 @@ def test_the_rule_sees_an_import_of_the_tap(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    [p for p in _files("mirror") if p.parent != PACKAGE / "mirror"],
+    [p for p in _files("mirror", recursive=True) if p.parent != PACKAGE / "mirror"],
     ids=_name,
 )
 def test_the_mirrors_layers_go_one_way(path: Path) -> None:
-    name = _name(path)
+    name = _module(path)
     [layer] = [layer for layer in MIRROR_LAYERS if _within(name, (layer,))]
     mirror = {n for n in _imports(path) if _within(n, ("tap_pinterest.mirror",))}
     assert not {n for n in mirror if not _within(n, (layer, *MIRROR_LAYERS[layer]))}
@@ -95,33 +177,15 @@ def test_the_mirrors_layers_go_one_way(path: Path) -> None:
 
 
 def test_the_mirror_has_no_import_cycles() -> None:
-    graph = {
-        _name(p): {n for n in _imports(p) if _within(n, ("tap_pinterest",))}
-        for p in _files("mirror")
-    }
-    done: set[str] = set()
-
-    def visit(node: str, path: tuple[str, ...]) -> None:
-        assert node not in path, " -> ".join((*path, node))
-        if node in done:
-            return
-        for nxt in graph.get(node, ()):
-            visit(nxt, (*path, node))
-        done.add(node)
-
-    for node in graph:
-        visit(node, ())
+    _assert_no_cycles(_graph("mirror"))
 
 
 def test_the_tap_never_imports_the_mirror() -> None:
     """Only `live.py`, the adapter the mirror's command line wires in, joins the two."""
-    tap = [
-        p
-        for p in PACKAGE.rglob("*.py")
-        if not _within(_name(p), ("tap_pinterest.mirror", "tap_pinterest.simulator"))
-    ]
+    apart = ("tap_pinterest.mirror", "tap_pinterest.simulator")
+    tap = [p for p in PACKAGE.rglob("*.py") if not _within(_module(p), apart)]
     importers = {
-        _name(p) for p in tap if {n for n in _imports(p) if _within(n, ("tap_pinterest.mirror",))}
+        _module(p) for p in tap if any(_within(n, ("tap_pinterest.mirror",)) for n in _imports(p))
     }
     assert importers == {"tap_pinterest.live"}
 

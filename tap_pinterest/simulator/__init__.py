@@ -2,27 +2,35 @@
 
 It imports nothing from the tap. See `Simulator` for the Python API and
 `tap-pinterest-sim --help` for the command line. Beside the lists it serves one record
-by id wherever the spec has a get route for a listed entity (`handlers_get`), the
-synchronous ads analytics, the organic analytics and the asynchronous reports:
-`analytics` (row format, activity, restatement), `analytics_params` (date limits),
-`columns` (how each column is computed and typed), `organic` (user account and Pin
-analytics) and `reports` (report lifecycle, files, pre-signed downloads).
+by id wherever the spec has a get route for a listed entity, the synchronous ads
+analytics, the organic analytics and the asynchronous reports.
+
+Four sub-packages, each importing only the ones after it (tests/test_layering.py):
+
+    api/        serving over HTTP: the WSGI app, routes, auth, faults, request log, admin
+    endpoints/  what each route answers: parameters validated, then the body
+    analytics/  the analytics rows, organic analytics and report files, computed
+    data/       the dataset and its generators
+
+Here, above them all: `server` (`Simulator`, which wires the parts and serves them),
+`cli` (`tap-pinterest-sim`) and the public names below, which code outside the
+simulator imports.
 """
 
-from tap_pinterest.simulator.analytics import Analytics
-from tap_pinterest.simulator.analytics_params import (
+from tap_pinterest.simulator.analytics.ads import Analytics
+from tap_pinterest.simulator.analytics.columns import column_type, is_conversion_column
+from tap_pinterest.simulator.analytics.reports import Report, Reports
+from tap_pinterest.simulator.api.faults import Faults, ScriptedFault
+from tap_pinterest.simulator.api.log import RequestLog, RequestLogEntry
+from tap_pinterest.simulator.api.routes import ROUTES, Route
+from tap_pinterest.simulator.data.dataset import ENTITIES, Dataset
+from tap_pinterest.simulator.endpoints.analytics_params import (
     HOUR_LIMITS,
     ORGANIC_LIMITS,
     REPORT_LIMITS,
     SYNC_LIMITS,
     DateLimits,
 )
-from tap_pinterest.simulator.columns import column_type, is_conversion_column
-from tap_pinterest.simulator.data import ENTITIES, Dataset
-from tap_pinterest.simulator.faults import Faults, ScriptedFault
-from tap_pinterest.simulator.log import RequestLog, RequestLogEntry
-from tap_pinterest.simulator.reports import Report, Reports
-from tap_pinterest.simulator.routes import ROUTES, Route
 from tap_pinterest.simulator.server import Simulator
 
 __all__ = [

@@ -8,20 +8,20 @@ from collections.abc import Callable, Iterable
 from datetime import date
 
 from tap_pinterest.serving import BackgroundServer
-from tap_pinterest.simulator.analytics import DEFAULT_RESTATEMENT_FACTOR, Analytics
-from tap_pinterest.simulator.app import SimulatorApp
-from tap_pinterest.simulator.auth import REFRESH_TOKEN_TTL, TokenStore
-from tap_pinterest.simulator.data import Dataset
-from tap_pinterest.simulator.faults import Faults
-from tap_pinterest.simulator.handlers import Options
-from tap_pinterest.simulator.log import RequestLog
-from tap_pinterest.simulator.reports import (
+from tap_pinterest.simulator.analytics.ads import DEFAULT_RESTATEMENT_FACTOR, Analytics
+from tap_pinterest.simulator.analytics.reports import (
     DEFAULT_POLL_DELAY,
     DEFAULT_REPORT_TTL,
     DEFAULT_URL_TTL,
     Reports,
 )
-from tap_pinterest.simulator.routes import API_PREFIX
+from tap_pinterest.simulator.api.app import SimulatorApp
+from tap_pinterest.simulator.api.auth import REFRESH_TOKEN_TTL, TokenStore
+from tap_pinterest.simulator.api.faults import Faults
+from tap_pinterest.simulator.api.log import RequestLog
+from tap_pinterest.simulator.api.routes import API_PREFIX
+from tap_pinterest.simulator.data.dataset import Dataset
+from tap_pinterest.simulator.endpoints.common import Options
 
 
 class Simulator(BackgroundServer):

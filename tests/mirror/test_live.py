@@ -10,7 +10,7 @@ import pytest
 from tap_pinterest.live import GET_ENTITIES, LiveClient
 from tap_pinterest.mirror.query.requests import RequestError, UpstreamError
 from tap_pinterest.simulator import Simulator
-from tap_pinterest.simulator.handlers_get import BY_ID
+from tap_pinterest.simulator.endpoints.by_id import BY_ID
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tap_pinterest.simulator import Simulator
-from tap_pinterest.simulator.columns_catalog import USER_ACCOUNT_METRIC_TYPES
+from tap_pinterest.simulator.analytics.columns_catalog import USER_ACCOUNT_METRIC_TYPES
 
 from .conftest import Api, days_ago
 

@@ -6,7 +6,6 @@ import random
 import time
 
 from tap_pinterest.simulator import Faults, Simulator
-from tap_pinterest.simulator.cli import build_parser
 
 from .conftest import Api, Clock, days_ago
 
@@ -83,21 +82,3 @@ def test_a_paced_http_client_under_a_budget_gets_no_429() -> None:
         assert statuses == [200] * 15
         burst = [_analytics(api, sim) for _ in range(8)]
         assert 429 in burst
-
-
-def test_cli_accepts_analytics_budgets_and_report_settings() -> None:
-    args = build_parser().parse_args(
-        [
-            "--rate-limit",
-            "ads_analytics=300/60",
-            "--rate-limit",
-            "org_analytics=1000/86400",
-            "--report-poll-delay",
-            "0",
-            "--report-url-ttl",
-            "60",
-        ]
-    )
-    assert args.rate_limit == [("ads_analytics", 300, 60.0), ("org_analytics", 1000, 86400.0)]
-    assert args.report_poll_delay == 0 and args.report_url_ttl == 60
-    assert args.report_ttl == 3600

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from tap_pinterest.simulator import ROUTES, Faults, Route, Simulator
-from tap_pinterest.simulator.columns_catalog import (
+from tap_pinterest.simulator.analytics.columns_catalog import (
     ASYNC_COLUMNS,
     PIN_METRIC_TYPES,
     SYNC_COLUMNS,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tap_pinterest.simulator import Simulator, column_type
-from tap_pinterest.simulator.columns_catalog import ASYNC_COLUMNS, SYNC_COLUMNS
+from tap_pinterest.simulator.analytics.columns_catalog import ASYNC_COLUMNS, SYNC_COLUMNS
 
 from .conftest import Api, Clock, account_of, days_ago, ids_of
 

@@ -8,9 +8,9 @@ import pytest
 import time_machine
 
 from tap_pinterest.simulator import ENTITIES, Dataset, Simulator
-from tap_pinterest.simulator.data import MUTABLE_ENTITIES, UPDATE_FIELDS
-from tap_pinterest.simulator.genutil import EPOCH_END
-from tap_pinterest.simulator.vocab import THEMES
+from tap_pinterest.simulator.data.dataset import MUTABLE_ENTITIES, UPDATE_FIELDS
+from tap_pinterest.simulator.data.util import EPOCH_END
+from tap_pinterest.simulator.data.vocab import THEMES
 
 from .conftest import Api
 

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from tap_pinterest.simulator import Simulator, column_type
-from tap_pinterest.simulator.routes import DOWNLOAD_ROUTE
+from tap_pinterest.simulator.analytics.reports import DOWNLOAD_ROUTE
 
 from .conftest import Api, Clock, days_ago
 

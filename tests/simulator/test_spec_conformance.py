@@ -15,8 +15,8 @@ import pytest
 import requests
 
 from tap_pinterest.simulator import ROUTES, Dataset, Faults, Route, Simulator
-from tap_pinterest.simulator.handlers_analytics import HANDLERS as ANALYTICS_HANDLERS
-from tap_pinterest.simulator.handlers_get import BY_ID
+from tap_pinterest.simulator.endpoints.analytics import HANDLERS as ANALYTICS_HANDLERS
+from tap_pinterest.simulator.endpoints.by_id import BY_ID
 
 from .conftest import Api, SpecValidator, load_spec
 

@@ -1,4 +1,4 @@
-"""The WSGI application: routing, auth, faults, rate limits, pagination and admin routes.
+"""The WSGI application: routing, auth, faults, rate limits and pagination.
 
 Order of work for a `/v5` request: maybe drop the connection (drop_rate); sleep
 (latency_ms); a matching scripted fault; a random 5xx (error_rate); authentication (the
@@ -6,13 +6,7 @@ token endpoint checks the client instead); the rate-limit budget of the route's 
 then the handler, whose list is paginated here. Every `/v5` request is logged with its
 final status (None when dropped); `/_sim/` admin requests are not, except the report
 downloads (`DOWNLOAD_ROUTE`, no auth, no budget; latency and scripted faults apply), which
-are logged with their signature redacted.
-
-Admin routes for analytics: `POST /_sim/analytics/restate` `{"day": "YYYY-MM-DD",
-"entity_ids": [...] (optional), "factor": 1.25 (optional)}`; `GET /_sim/reports` (settings,
-pending faults, reports); `POST /_sim/reports` `{"poll_delay": 0, "url_ttl": 300,
-"report_ttl": 3600, "fail_next": {"status": "FAILED", "count": 1} or "FAILED",
-"clear_faults": true}` (every key optional).
+are logged with their signature redacted. The admin routes are answered by `admin`.
 """
 
 from __future__ import annotations
@@ -29,31 +23,25 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from tap_pinterest.simulator import handlers, handlers_analytics, handlers_get
-from tap_pinterest.simulator.analytics import DEFAULT_RESTATEMENT_FACTOR, Analytics
-from tap_pinterest.simulator.auth import AuthError, TokenStore
-from tap_pinterest.simulator.data import Dataset, Record
-from tap_pinterest.simulator.faults import RATE_LIMIT_MESSAGE, Faults
-from tap_pinterest.simulator.handlers import Ctx, Listing, Options
-from tap_pinterest.simulator.handlers_analytics import AnalyticsCtx
-from tap_pinterest.simulator.log import RequestLog, RequestLogEntry
-from tap_pinterest.simulator.params import (
-    ApiError,
-    Query,
-    bad_parameter,
+from tap_pinterest.simulator.analytics.ads import Analytics
+from tap_pinterest.simulator.analytics.reports import DOWNLOAD_ROUTE, Reports
+from tap_pinterest.simulator.api.admin import ADMIN_ROUTES, Admin
+from tap_pinterest.simulator.api.auth import AuthError, TokenStore
+from tap_pinterest.simulator.api.bookmarks import (
     bookmark_page,
     decode_bookmark,
     encode_bookmark,
     fingerprint,
 )
-from tap_pinterest.simulator.reports import Reports
-from tap_pinterest.simulator.routes import (
-    API_PREFIX,
-    DOWNLOAD_ROUTE,
-    ROUTES,
-    ROUTES_BY_NAME,
-    Route,
-)
+from tap_pinterest.simulator.api.faults import RATE_LIMIT_MESSAGE, Faults
+from tap_pinterest.simulator.api.log import RequestLog, RequestLogEntry
+from tap_pinterest.simulator.api.routes import ROUTES, ROUTES_BY_NAME, Route
+from tap_pinterest.simulator.data.dataset import Dataset, Record
+from tap_pinterest.simulator.endpoints import by_id, lists
+from tap_pinterest.simulator.endpoints.analytics import HANDLERS as ANALYTICS_HANDLERS
+from tap_pinterest.simulator.endpoints.analytics import AnalyticsCtx
+from tap_pinterest.simulator.endpoints.common import Ctx, Listing, Options
+from tap_pinterest.simulator.endpoints.params import ApiError, Query, bad_parameter
 
 StartResponse = Callable[..., Any]
 _CACHE_SIZE = 1024
@@ -61,22 +49,9 @@ _SERVER_ERRORS = {
     500: "Internal server error (simulated).",
     503: "Service unavailable (simulated).",
 }
-_ADMIN = (
-    ("GET", "/_sim/health", "health"),
-    ("GET", "/_sim/requests", "requests"),
-    ("POST", "/_sim/requests/reset", "requests_reset"),
-    ("POST", "/_sim/mutate", "mutate"),
-    ("GET", "/_sim/faults", "faults_get"),
-    ("POST", "/_sim/faults", "faults_set"),
-    ("GET", "/_sim/dataset/counts", "counts"),
-    ("GET", "/_sim/credentials", "credentials"),
-    ("POST", "/_sim/analytics/restate", "restate"),
-    ("GET", "/_sim/reports", "reports_get"),
-    ("POST", "/_sim/reports", "reports_set"),
-)
 _HANDLERS: dict[str, Callable[[Ctx], Listing | Record]] = {
-    **handlers.HANDLERS,
-    **handlers_get.HANDLERS,
+    **lists.HANDLERS,
+    **by_id.HANDLERS,
 }
 
 
@@ -117,10 +92,21 @@ class SimulatorApp:
         self.options = options
         self.clock = clock
         rules = [Rule(r.rule, endpoint=r.name, methods=[r.method]) for r in ROUTES]
-        rules += [Rule(path, endpoint=f"admin:{name}", methods=[m]) for m, path, name in _ADMIN]
+        rules += [
+            Rule(path, endpoint=f"admin:{name}", methods=[m]) for m, path, name in ADMIN_ROUTES
+        ]
         download = DOWNLOAD_ROUTE.replace("{file_name}", "<file_name>")
         rules.append(Rule(download, endpoint="download", methods=["GET"]))
         self.url_map = Map(rules)
+        self.admin = Admin(
+            dataset=dataset,
+            analytics=self.analytics,
+            reports=self.reports,
+            tokens=tokens,
+            faults=faults,
+            request_log=request_log,
+            clock=clock,
+        )
         self._cache: dict[str, list[Record]] = {}
         self._cache_lock = threading.Lock()
 
@@ -226,7 +212,7 @@ class SimulatorApp:
         """The body of a successful answer (errors are raised as ApiError or AuthError)."""
         if route.name == "oauth_token":
             return self._oauth_token(request)
-        analytics_handler = handlers_analytics.HANDLERS.get(route.name)
+        analytics_handler = ANALYTICS_HANDLERS.get(route.name)
         if analytics_handler is not None:
             actx = AnalyticsCtx(
                 Query(request.args), args, self.dataset, self.analytics, self.reports, request
@@ -305,93 +291,9 @@ class SimulatorApp:
 
     def _admin(self, name: str, request: Request) -> Response:
         try:
-            return json_response(getattr(self, f"_admin_{name}")(request))
+            return json_response(self.admin.answer(name, request))
         except (ValueError, KeyError, TypeError) as exc:
             return json_response({"code": 1, "message": str(exc).strip("'\"")}, 400)
 
-    def _admin_health(self, _request: Request) -> Any:
-        return {"ok": True}
 
-    def _admin_requests(self, request: Request) -> Any:
-        return self.request_log.to_dict(with_entries=request.args.get("entries") == "true")
-
-    def _admin_requests_reset(self, _request: Request) -> Any:
-        self.request_log.reset()
-        return {"ok": True}
-
-    def _admin_counts(self, _request: Request) -> Any:
-        return self.dataset.counts()
-
-    def _admin_credentials(self, _request: Request) -> Any:
-        return {
-            "client_id": self.tokens.client_id,
-            "client_secret": self.tokens.client_secret,
-            "refresh_token": self.tokens.refresh_token,
-            "access_token": self.tokens.static_access_token,
-        }
-
-    def _admin_faults_get(self, _request: Request) -> Any:
-        return self.faults.to_dict()
-
-    def _admin_mutate(self, request: Request) -> Any:
-        body = _json_object(request)
-        count = body.get("count", 1)
-        if not isinstance(count, int):
-            raise ValueError("'count' must be an integer")
-        return {"ids": self.dataset.mutate(str(body.get("entity")), count, self.clock())}
-
-    def _admin_restate(self, request: Request) -> Any:
-        body = _json_object(request)
-        factor = body.get("factor", DEFAULT_RESTATEMENT_FACTOR)
-        if isinstance(factor, bool) or not isinstance(factor, int | float):
-            raise ValueError("'factor' must be a number")
-        ids = body.get("entity_ids")
-        if ids is not None and not (isinstance(ids, list) and all(isinstance(i, str) for i in ids)):
-            raise ValueError("'entity_ids' must be a list of id strings")
-        version = self.analytics.restate(str(body["day"]), ids, float(factor))
-        return {"day": body["day"], "restatements": version}
-
-    def _admin_reports_get(self, _request: Request) -> Any:
-        return self.reports.to_dict()
-
-    def _admin_reports_set(self, request: Request) -> Any:
-        body = _json_object(request)
-        fail = body.pop("fail_next", None)
-        if body.pop("clear_faults", False):
-            self.reports.clear_faults()
-        self.reports.configure(**body)
-        if isinstance(fail, str):
-            self.reports.fail_next(fail)
-        elif isinstance(fail, dict):
-            self.reports.fail_next(**fail)
-        elif fail is not None:
-            raise ValueError('\'fail_next\' must be a status or {"status", "count"}')
-        return self.reports.to_dict()
-
-    def _admin_faults_set(self, request: Request) -> Any:
-        return self._set_faults(_json_object(request))
-
-    def _set_faults(self, body: dict[str, Any]) -> dict[str, Any]:
-        names = ("latency_ms", "error_rate", "drop_rate", "seed", "rate_limits")
-        settings = {k: body[k] for k in names if k in body}
-        unknown = set(body) - set(settings) - {"scripts", "clear_scripts"}
-        if unknown:
-            raise ValueError(f"unknown fault settings: {', '.join(sorted(unknown))}")
-        self.faults.update(**settings)
-        if body.get("clear_scripts"):
-            self.faults.clear_scripts()
-        for script in body.get("scripts") or []:
-            if not isinstance(script, dict) or "route" not in script:
-                raise ValueError("each script needs at least a 'route'")
-            self.faults.script(**script)
-        return self.faults.to_dict()
-
-
-def _json_object(request: Request) -> dict[str, Any]:
-    body = request.get_json(force=True, silent=True)
-    if not isinstance(body, dict):
-        raise ValueError("the request body must be a JSON object")
-    return body
-
-
-__all__ = ["API_PREFIX", "DroppedConnectionError", "SimulatorApp", "json_response"]
+__all__ = ["DroppedConnectionError", "SimulatorApp", "json_response"]

@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from tap_pinterest.simulator import gen_ads, gen_org, vocab
+from tap_pinterest.simulator.data import org, vocab
+from tap_pinterest.simulator.data.ads import AdsGenerator
 
 Record = dict[str, Any]
 
@@ -114,14 +115,14 @@ class Dataset:
         rng = random.Random(f"tap-pinterest-sim:{self.seed}")  # noqa: S311 - test data, not crypto
         org_rng = random.Random(rng.getrandbits(64))  # noqa: S311
         ads_rng = random.Random(rng.getrandbits(64))  # noqa: S311
-        user = gen_org.user_account(org_rng, 0, 0)
-        boards = gen_org.boards(org_rng, self.scale, user["username"])
-        sections = gen_org.board_sections(org_rng, self.scale, boards)
-        pins = gen_org.pins(org_rng, self.scale, boards, sections, user["username"])
-        gen_org.finish_boards(boards, pins)
-        catalogs, feeds, groups = gen_org.catalogs(org_rng, self.scale)
+        user = org.user_account(org_rng, 0, 0)
+        boards = org.boards(org_rng, self.scale, user["username"])
+        sections = org.board_sections(org_rng, self.scale, boards)
+        pins = org.pins(org_rng, self.scale, boards, sections, user["username"])
+        org.finish_boards(boards, pins)
+        catalogs, feeds, groups = org.catalogs(org_rng, self.scale)
         user["board_count"], user["pin_count"] = len(boards), len(pins)
-        ads = gen_ads.AdsGenerator(ads_rng, self.scale, user, pins).generate()
+        ads = AdsGenerator(ads_rng, self.scale, user, pins).generate()
         self.user_account = user
         self.boards, self.board_sections, self.pins = boards, sections, pins
         self.catalogs, self.catalogs_feeds, self.catalogs_product_groups = catalogs, feeds, groups

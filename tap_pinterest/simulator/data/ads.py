@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from tap_pinterest.simulator import gen_audiences, vocab
-from tap_pinterest.simulator.genutil import (
+from tap_pinterest.simulator.data import audiences, vocab
+from tap_pinterest.simulator.data.util import (
     DAY,
     EPOCH_START,
     IdSeq,
@@ -77,10 +77,10 @@ class AdsGenerator:
     def generate(self) -> dict[str, list[Record]]:
         self.out["ad_accounts"] = self.ad_accounts()
         rng = self.rng
-        lists = gen_audiences.customer_lists(rng, self._per_account(9))
+        lists = audiences.customer_lists(rng, self._per_account(9))
         self.out["customer_lists"] = lists
-        self.out["audiences"] = gen_audiences.audiences(rng, self._per_account(12), lists)
-        self.out["conversion_tags"] = gen_audiences.conversion_tags(rng, self._per_account(6))
+        self.out["audiences"] = audiences.audiences(rng, self._per_account(12), lists)
+        self.out["conversion_tags"] = audiences.conversion_tags(rng, self._per_account(6))
         for tag in self.out["conversion_tags"]:
             self._tags_by_account.setdefault(tag["ad_account_id"], []).append(tag["id"])
         self.out["campaigns"] = self.campaigns()
@@ -172,9 +172,9 @@ class AdsGenerator:
     def ad_groups(self) -> list[Record]:
         rng = self.rng
         campaigns = self.out["campaigns"]
-        audiences: dict[str, list[str]] = {}
+        audience_ids: dict[str, list[str]] = {}
         for audience in self.out["audiences"]:
-            audiences.setdefault(audience["ad_account_id"], []).append(audience["id"])
+            audience_ids.setdefault(audience["ad_account_id"], []).append(audience["id"])
         ids = IdSeq(rng, 2680, 13)
         counts = split(rng, scaled(90, self.scale), jitter_weights(rng, len(campaigns)))
         out = []
@@ -185,7 +185,7 @@ class AdsGenerator:
                 words = vocab.Words(rng.getrandbits(64), vocab.THEME_NAMES[n % 10])
                 created, updated = record_times(rng, campaign["created_time"], 60 * DAY)
                 gid = ids()
-                include = audiences.get(campaign["ad_account_id"], [])[: 1 + n % 2]
+                include = audience_ids.get(campaign["ad_account_id"], [])[: 1 + n % 2]
                 out.append(
                     {
                         "id": gid,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from tap_pinterest.simulator import vocab
-from tap_pinterest.simulator.genutil import (
+from tap_pinterest.simulator.data import vocab
+from tap_pinterest.simulator.data.util import (
     DAY,
     EPOCH_END,
     EPOCH_START,

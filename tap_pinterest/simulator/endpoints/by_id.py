@@ -16,9 +16,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tap_pinterest.simulator.data import Record
-from tap_pinterest.simulator.handlers import Ctx, ad_account, business_access, with_pin_metrics
-from tap_pinterest.simulator.params import ApiError, Query, check_id
+from tap_pinterest.simulator.data.dataset import Record
+from tap_pinterest.simulator.endpoints.common import Ctx, ad_account, business_access
+from tap_pinterest.simulator.endpoints.lists import with_pin_metrics
+from tap_pinterest.simulator.endpoints.params import ApiError, Query, check_id
 
 #: The length limit of ads ids in the spec (`maxLength: 18`); other ids have none.
 ADS_ID_LENGTH = 18

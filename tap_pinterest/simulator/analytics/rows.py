@@ -1,6 +1,6 @@
 """Analytics rows: time buckets, and one entity's rows for a set of columns.
 
-The row format is described in `analytics`; this module builds rows from `DayStats`.
+The row format is described in `analytics.ads`; this module builds rows from `DayStats`.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from tap_pinterest.simulator.columns import Chain, Column, define
-from tap_pinterest.simulator.columns_catalog import ALL_COLUMNS, GRANULARITIES
-from tap_pinterest.simulator.metrics import Attribution, DayStats
+from tap_pinterest.simulator.analytics.columns import Chain, Column, define
+from tap_pinterest.simulator.analytics.columns_catalog import ALL_COLUMNS, GRANULARITIES
+from tap_pinterest.simulator.analytics.metrics import Attribution, DayStats
 
 Record = dict[str, Any]
 HOUR_COLUMN = "HOUR"

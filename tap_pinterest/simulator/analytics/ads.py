@@ -37,11 +37,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from tap_pinterest.simulator import organic
-from tap_pinterest.simulator.columns import Chain
-from tap_pinterest.simulator.data import Dataset, Record
-from tap_pinterest.simulator.metrics import Attribution, DayStats, Profile
-from tap_pinterest.simulator.rows import (
+from tap_pinterest.simulator.analytics import organic
+from tap_pinterest.simulator.analytics.columns import Chain
+from tap_pinterest.simulator.analytics.metrics import Attribution, DayStats, Profile
+from tap_pinterest.simulator.analytics.rows import (
     HOUR_COLUMN,
     LEVELS,
     Bucket,
@@ -51,6 +50,7 @@ from tap_pinterest.simulator.rows import (
     level_of,
     plan,
 )
+from tap_pinterest.simulator.data.dataset import Dataset, Record
 
 RESTATEMENT_WINDOW_DAYS = 30
 DEFAULT_RESTATEMENT_FACTOR = 1.25

@@ -11,9 +11,6 @@ import re
 from dataclasses import dataclass
 
 API_PREFIX = "/v5"
-# The pre-signed report download: not an API route (no auth, no rate limit), but logged
-# under this template and open to scripted faults.
-DOWNLOAD_ROUTE = "/_sim/report-files/{file_name}"
 
 
 @dataclass(frozen=True)
@@ -75,7 +72,7 @@ ROUTES: tuple[Route, ...] = (
     _r("catalogs_feeds", "/catalogs/feeds", "catalogs_read"),
     _r("catalogs_product_groups", "/catalogs/product_groups", "catalogs_read"),
     _r("oauth_token", "/oauth/token", "org_read", paginated=False, method="POST"),
-    # One record by id, as its list serves it: see handlers_get.
+    # One record by id, as its list serves it: see endpoints/by_id.py.
     _g("get_ad_account", "/ad_accounts/{ad_account_id}", "ads_read"),
     _g("get_campaign", "/ad_accounts/{ad_account_id}/campaigns/{campaign_id}", "ads_read"),
     _g("get_ad_group", "/ad_accounts/{ad_account_id}/ad_groups/{ad_group_id}", "ads_read"),
@@ -97,7 +94,7 @@ ROUTES: tuple[Route, ...] = (
     _g(
         "get_catalogs_product_group", "/catalogs/product_groups/{product_group_id}", "catalogs_read"
     ),
-    # Analytics and reports: not lists (bare arrays or objects), see handlers_analytics.
+    # Analytics and reports: not lists (bare arrays or objects), see endpoints/analytics.py.
     _a("ad_account_analytics", "/ad_accounts/{ad_account_id}/analytics"),
     _a("campaign_analytics", "/ad_accounts/{ad_account_id}/campaigns/analytics"),
     _a("ad_group_analytics", "/ad_accounts/{ad_account_id}/ad_groups/analytics"),
@@ -108,5 +105,4 @@ ROUTES: tuple[Route, ...] = (
     _a("get_report", "/ad_accounts/{ad_account_id}/reports"),
 )
 ROUTES_BY_NAME: dict[str, Route] = {route.name: route for route in ROUTES}
-ROUTES_BY_TEMPLATE: dict[tuple[str, str], Route] = {(r.method, r.template): r for r in ROUTES}
 CATEGORIES: tuple[str, ...] = tuple(sorted({route.category for route in ROUTES}))

@@ -26,8 +26,11 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from tap_pinterest.simulator.columns_catalog import PIN_METRIC_TYPES, USER_ACCOUNT_METRIC_TYPES
-from tap_pinterest.simulator.metrics import uniforms
+from tap_pinterest.simulator.analytics.columns_catalog import (
+    PIN_METRIC_TYPES,
+    USER_ACCOUNT_METRIC_TYPES,
+)
+from tap_pinterest.simulator.analytics.metrics import uniforms
 
 Record = dict[str, Any]
 
@@ -49,14 +52,6 @@ FILTER_SHARES: dict[str, dict[str, float]] = {
     "source": {"ALL": 1.0, "YOUR_PINS": 0.7, "OTHER_PINS": 0.3},
 }
 LIFETIME_METRICS = ("TOTAL_COMMENTS", "TOTAL_REACTIONS")
-VIDEO_METRICS = (
-    "VIDEO_MRC_VIEW",
-    "VIDEO_10S_VIEW",
-    "QUARTILE_95_PERCENT_VIEW",
-    "VIDEO_V50_WATCH_TIME",
-    "VIDEO_START",
-    "VIDEO_AVG_WATCH_TIME",
-)
 # rate -> (numerator, denominator)
 _RATES = {
     "ENGAGEMENT_RATE": ("ENGAGEMENT", "IMPRESSION"),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from tap_pinterest.simulator import vocab
-from tap_pinterest.simulator.genutil import DAY, EPOCH_END, IdSeq, record_times
+from tap_pinterest.simulator.data import vocab
+from tap_pinterest.simulator.data.util import DAY, EPOCH_END, IdSeq, record_times
 
 Record = dict[str, Any]
 PerAccount = list[tuple[Record, int]]  # (ad account, how many records it gets)

@@ -16,7 +16,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from tap_pinterest.simulator.routes import DOWNLOAD_ROUTE, ROUTES
+from tap_pinterest.simulator.analytics.reports import DOWNLOAD_ROUTE
+from tap_pinterest.simulator.api.routes import ROUTES
 
 _EPSILON = 1e-9
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*$")

@@ -41,20 +41,42 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from tap_pinterest.simulator.analytics import Analytics
-from tap_pinterest.simulator.columns import column_type
-from tap_pinterest.simulator.report_request import ReportSpec
-from tap_pinterest.simulator.routes import DOWNLOAD_ROUTE
-from tap_pinterest.simulator.rows import HOUR_COLUMN, level_of
+from tap_pinterest.simulator.analytics.ads import Analytics
+from tap_pinterest.simulator.analytics.columns import column_type
+from tap_pinterest.simulator.analytics.metrics import Attribution
+from tap_pinterest.simulator.analytics.rows import HOUR_COLUMN, level_of
 
+# Where the pre-signed report files are served on the simulator (see `Reports.download`):
+# not an API route (no auth, no rate limit), but the app logs it under this template
+# and scripted faults may target it.
+DOWNLOAD_ROUTE = "/_sim/report-files/{file_name}"
 DEFAULT_POLL_DELAY = 2
 DEFAULT_URL_TTL = 300
 DEFAULT_REPORT_TTL = 3600
 INJECTABLE_OUTCOMES = ("FAILED", "EXPIRED", "CANCELLED", "IN_PROGRESS")
 _AMZ_DATE = "%Y%m%dT%H%M%SZ"
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    """A validated report request (see `report_request`): everything needed to build the file."""
+
+    ad_account_id: str
+    level: str
+    entity_ids: tuple[str, ...]
+    start: date
+    end: date
+    granularity: str
+    columns: tuple[str, ...]
+    attribution: Attribution
+    start_hour: int | None = None
+    end_hour: int | None = None
+    metrics_filters: tuple[tuple[str, str, float], ...] = ()
+    report_format: str = "JSON"
+    primary_sort: str = "BY_ID"
 
 
 @dataclass

@@ -12,11 +12,14 @@ custom_conversion_event_metrics, answer 400 (not simulated). Unknown fields answ
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from tap_pinterest.simulator.analytics_params import (
+from tap_pinterest.simulator.analytics.columns_catalog import ASYNC_COLUMNS, GRANULARITIES
+from tap_pinterest.simulator.analytics.reports import ReportSpec
+from tap_pinterest.simulator.analytics.rows import LEVELS, METRICS_FILTER_FIELDS
+from tap_pinterest.simulator.data.dataset import Dataset, Record
+from tap_pinterest.simulator.endpoints.analytics_params import (
     HOUR_LIMITS,
     REPORT_LIMITS,
     attribution,
@@ -25,11 +28,7 @@ from tap_pinterest.simulator.analytics_params import (
     not_found_ids,
     parse_date,
 )
-from tap_pinterest.simulator.columns_catalog import ASYNC_COLUMNS, GRANULARITIES
-from tap_pinterest.simulator.data import Dataset, Record
-from tap_pinterest.simulator.metrics import Attribution
-from tap_pinterest.simulator.params import DIGITS, bad_parameter
-from tap_pinterest.simulator.rows import LEVELS, METRICS_FILTER_FIELDS
+from tap_pinterest.simulator.endpoints.params import DIGITS, bad_parameter
 
 MAX_FILTER_IDS = 500
 # MetricsReportingLevel; LEVELS (analytics) are the simulated ones.
@@ -74,25 +73,6 @@ _NOT_SIMULATED = {
     "product_group_ids", "product_group_statuses", "product_item_ids", "targeting_types",
     "custom_conversion_event_metrics",
 }  # fmt: skip
-
-
-@dataclass(frozen=True)
-class ReportSpec:
-    """A validated report request: everything needed to build the file."""
-
-    ad_account_id: str
-    level: str
-    entity_ids: tuple[str, ...]
-    start: date
-    end: date
-    granularity: str
-    columns: tuple[str, ...]
-    attribution: Attribution
-    start_hour: int | None = None
-    end_hour: int | None = None
-    metrics_filters: tuple[tuple[str, str, float], ...] = ()
-    report_format: str = "JSON"
-    primary_sort: str = "BY_ID"
 
 
 def _enum(body: dict[str, Any], name: str, allowed: tuple[str, ...], default: str) -> str:

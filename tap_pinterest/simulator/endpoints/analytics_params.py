@@ -24,12 +24,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from tap_pinterest.simulator.columns_catalog import (
+from tap_pinterest.simulator.analytics.columns_catalog import (
     ATTRIBUTION_WINDOW_DAYS,
     CONVERSION_REPORT_TIMES,
 )
-from tap_pinterest.simulator.metrics import Attribution
-from tap_pinterest.simulator.params import ApiError, bad_parameter
+from tap_pinterest.simulator.analytics.metrics import Attribution
+from tap_pinterest.simulator.endpoints.params import ApiError, bad_parameter
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 

@@ -5,7 +5,7 @@ required (columns comma-joined or repeated, each in the spec's enum of 175), and
 are the ids: campaign_ids / ad_group_ids (1..250), ad_ids (1..250) or campaign_ids
 with pin_ids (1..100) for ads. Ids must belong to the ad account. Attribution windows
 take 0, 1, 7, 14, 30 or 60 days. Date limits: see `analytics_params`. The answer is a
-bare JSON array of rows (see `analytics`). Errors: 400 `{"code": 1, "message"}`; an
+bare JSON array of rows (see `analytics.ads`). Errors: 400 `{"code": 1, "message"}`; an
 unknown ad account 404 code 2; an unknown Pin 404 code 50.
 """
 
@@ -17,8 +17,17 @@ from typing import Any
 
 from werkzeug.wrappers import Request
 
-from tap_pinterest.simulator.analytics import Analytics
-from tap_pinterest.simulator.analytics_params import (
+from tap_pinterest.simulator.analytics.ads import Analytics
+from tap_pinterest.simulator.analytics.columns_catalog import (
+    GRANULARITIES,
+    PIN_METRIC_TYPES,
+    SYNC_COLUMNS,
+    USER_ACCOUNT_METRIC_TYPES,
+)
+from tap_pinterest.simulator.analytics.organic import FILTER_SHARES
+from tap_pinterest.simulator.analytics.reports import Reports
+from tap_pinterest.simulator.data.dataset import Dataset, Record
+from tap_pinterest.simulator.endpoints.analytics_params import (
     HOUR_LIMITS,
     ORGANIC_LIMITS,
     SYNC_LIMITS,
@@ -28,18 +37,9 @@ from tap_pinterest.simulator.analytics_params import (
     not_found_ids,
     parse_date,
 )
-from tap_pinterest.simulator.columns_catalog import (
-    GRANULARITIES,
-    PIN_METRIC_TYPES,
-    SYNC_COLUMNS,
-    USER_ACCOUNT_METRIC_TYPES,
-)
-from tap_pinterest.simulator.data import Dataset, Record
-from tap_pinterest.simulator.handlers import ad_account, business_access
-from tap_pinterest.simulator.organic import FILTER_SHARES
-from tap_pinterest.simulator.params import ApiError, Query, bad_parameter
-from tap_pinterest.simulator.report_request import parse_report_request
-from tap_pinterest.simulator.reports import Reports
+from tap_pinterest.simulator.endpoints.common import ad_account, business_access
+from tap_pinterest.simulator.endpoints.params import ApiError, Query, bad_parameter
+from tap_pinterest.simulator.endpoints.report_request import parse_report_request
 
 _SYNC_COLUMNS = frozenset(SYNC_COLUMNS)
 SPLIT_FIELDS = ("NO_SPLIT", "APP_TYPE", "OWNED_CONTENT", "SOURCE", "PIN_FORMAT")

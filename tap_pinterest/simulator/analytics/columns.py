@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from tap_pinterest.simulator.columns_catalog import ALL_COLUMNS
-from tap_pinterest.simulator.metrics import EVENTS, NO_DATA_EVENTS, DayStats
+from tap_pinterest.simulator.analytics.columns_catalog import ALL_COLUMNS
+from tap_pinterest.simulator.analytics.metrics import EVENTS, NO_DATA_EVENTS, DayStats
 
 Record = dict[str, Any]
 MICRO = 1_000_000

@@ -1,4 +1,4 @@
-"""Endpoint logic: each handler validates its parameters and returns what to answer.
+"""The list endpoints and the user account: each validates its parameters, returns an answer.
 
 List handlers return a `Listing` (filters are validated at once; records are loaded
 lazily and cached by the app, which paginates). Single objects are returned as dicts.
@@ -7,12 +7,12 @@ lazily and cached by the app, which paginates). Single objects are returned as d
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-from tap_pinterest.simulator.data import Dataset, Record
-from tap_pinterest.simulator.organic import pin_lifetime
-from tap_pinterest.simulator.params import ApiError, Query, bad_parameter
+from tap_pinterest.simulator.analytics.organic import pin_lifetime
+from tap_pinterest.simulator.data.dataset import Record
+from tap_pinterest.simulator.endpoints.common import Ctx, Listing, ad_account, business_access
+from tap_pinterest.simulator.endpoints.params import ApiError, bad_parameter
 
 ENTITY_STATUSES = ("ACTIVE", "PAUSED", "ARCHIVED", "DRAFT", "DELETED_DRAFT")
 DEFAULT_ENTITY_STATUSES = ("ACTIVE", "PAUSED")
@@ -44,64 +44,12 @@ _PRIVACY = {
 }
 
 
-@dataclass
-class Options:
-    """Behaviour switches of one simulator (mutable at runtime)."""
-
-    keywords_ad_group_ids_supported: bool = True
-
-
-@dataclass
-class Ctx:
-    query: Query
-    args: dict[str, str]
-    dataset: Dataset
-    options: Options
-
-
-@dataclass
-class Listing:
-    """A filtered list: `key` identifies the filters (for caching and bookmarks)."""
-
-    entity: str
-    key: tuple[Any, ...]
-    load: Callable[[], list[Record]]
-    render: Callable[[Record], Record] | None = None
-    paginated: bool = True
-
-
 def _ordered(records: list[Record], order: str | None) -> list[Record]:
     return records[::-1] if order == "DESCENDING" else records
 
 
 def _key(*parts: Any) -> tuple[Any, ...]:
     return tuple(sorted(p) if isinstance(p, (set, frozenset)) else p for p in parts)
-
-
-class AccountScoped(Protocol):
-    """What the ad-account checks need from a handler context."""
-
-    query: Query
-    args: dict[str, str]
-    dataset: Dataset
-
-
-def ad_account(ctx: AccountScoped) -> Record:
-    """The ad account of the path, or a 400 (malformed id) / 404 (unknown)."""
-    account_id = ctx.args["ad_account_id"]
-    if not account_id.isdigit() or len(account_id) > 18:
-        raise bad_parameter(f"'ad_account_id' value '{account_id}' must match the pattern: ^\\d+$")
-    account = ctx.dataset.by_id("ad_accounts", account_id)
-    if account is None:
-        raise ApiError(404, 2, "AdAccount not found.")
-    return account
-
-
-def business_access(ctx: AccountScoped) -> None:
-    """Validate the optional `ad_account_id` ("operation user_account") parameter."""
-    account_id = ctx.query.id("ad_account_id")
-    if account_id is not None and ctx.dataset.by_id("ad_accounts", account_id) is None:
-        raise ApiError(404, 2, "AdAccount not found.")
 
 
 def _board(ctx: Ctx) -> Record:
