@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from tap_pinterest.mirror.target import TargetPinterestMirror
+from tap_pinterest.mirror.load.target import TargetPinterestMirror
 from tap_pinterest.streams import STREAM_TYPES
 
 REPO = Path(__file__).resolve().parent.parent

@@ -1,7 +1,8 @@
 """Which parts of the package may import which (STYLE.md, "Layout"): the simulator and
 the mirror stand apart from the tap, whose modules sit in layers, each importing only its
 own layer and the ones below (errors, settings and schema files; then the client and
-auth; then the streams; then the tap), and the simulator's sub-packages depend one way."""
+auth; then the streams; then the tap), and the simulator's and the mirror's
+sub-packages depend one way, without cycles."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ LAYERS = (
     {"tap_pinterest.client", "tap_pinterest.auth"},
     {"tap_pinterest.streams"},
     {"tap_pinterest.tap", "tap_pinterest.__main__"},
+    # The tap's live list/get for the mirror's command line: it stands on the tap.
+    {"tap_pinterest.live"},
 )
 SIMULATOR = "tap_pinterest.simulator"
 # The simulator's sub-packages, top to bottom: each imports only itself and those after
@@ -103,8 +106,9 @@ def test_the_simulator_sub_packages_import_one_way(path: Path) -> None:
     assert backward == set()
 
 
-def test_the_simulator_has_no_import_cycles() -> None:
-    modules = {_module(p): p for p in _files("simulator", recursive=True)}
+def _graph(part: str) -> dict[str, set[str]]:
+    """The imports between the modules of a part of the package (lazy ones too)."""
+    modules = {_module(p): p for p in _files(part, recursive=True)}
     graph: dict[str, set[str]] = {}
     for name, path in modules.items():
         found: set[str] = set()
@@ -116,6 +120,10 @@ def test_the_simulator_has_no_import_cycles() -> None:
                     child = f"{node.module}.{alias.name}"
                     found.add(child if child in modules else node.module)
         graph[name] = (found & modules.keys()) - {name}
+    return graph
+
+
+def _assert_no_cycles(graph: dict[str, set[str]]) -> None:
     done: set[str] = set()
 
     def visit(name: str, path: tuple[str, ...]) -> None:
@@ -131,14 +139,73 @@ def test_the_simulator_has_no_import_cycles() -> None:
         visit(name, ())
 
 
+def test_the_simulator_has_no_import_cycles() -> None:
+    _assert_no_cycles(_graph("simulator"))
+
+
+def test_a_cycle_is_found() -> None:
+    with pytest.raises(pytest.fail.Exception, match="a -> b -> a"):
+        _assert_no_cycles({"a": {"b"}, "b": {"a"}})
+
+
+#: The mirror's one wiring point to the live API: its command line may import the tap's
+#: adapter `tap_pinterest.live` (and hands its `list`/`get` to the executor as callables).
+MIRROR_WIRING = {"tap_pinterest.mirror.serve.cli": ("tap_pinterest.live",)}
+#: The tap's own modules: what a mirror module must never import, directly.
+TAP = ("tap_pinterest.tap", "tap_pinterest.client", "tap_pinterest.streams")
+TAP += ("tap_pinterest.config", "tap_pinterest.errors")
+#: Inside the mirror, the layers go one way: front ends -> read side -> shared database,
+#: and the write side -> shared database. Every mirror module sits in one of these.
+MIRROR_LAYERS = {
+    "tap_pinterest.mirror.db": (),
+    "tap_pinterest.mirror.load": ("tap_pinterest.mirror.db",),
+    "tap_pinterest.mirror.query": ("tap_pinterest.mirror.db",),
+    "tap_pinterest.mirror.serve": ("tap_pinterest.mirror.query", "tap_pinterest.mirror.db"),
+}
+
+
+def _within(name: str, parts: tuple[str, ...]) -> bool:
+    return any(name == p or name.startswith(f"{p}.") for p in parts)
+
+
+@pytest.mark.parametrize("path", _files("mirror", recursive=True), ids=_name)
+def test_the_mirror_needs_only_singer_messages(path: Path) -> None:
+    allowed = ("tap_pinterest.mirror", *MIRROR_WIRING.get(_module(path), ()))
+    assert _outside(path, allowed) == set()
+    assert not {name for name in _imports(path) if _within(name, TAP)}
+
+
+def test_the_rule_sees_an_import_of_the_tap(tmp_path: Path) -> None:
+    sneaky = tmp_path / "sneaky.py"
+    sneaky.write_text("def f():\n    from tap_pinterest.client import PinterestStream\n")
+    assert _outside(sneaky, ("tap_pinterest.mirror",)) == {"tap_pinterest.client"}
+
+
 @pytest.mark.parametrize(
     "path",
-    # `live` is the passthrough `list`/`get` through the tap's client: it uses the tap
-    [p for p in _files("mirror") if p.name != "live.py"],
-    ids=lambda p: p.name,
+    [p for p in _files("mirror", recursive=True) if p.parent != PACKAGE / "mirror"],
+    ids=_name,
 )
-def test_the_mirror_needs_only_singer_messages(path: Path) -> None:
-    assert _outside(path, ("tap_pinterest.mirror",)) == set()
+def test_the_mirrors_layers_go_one_way(path: Path) -> None:
+    name = _module(path)
+    [layer] = [layer for layer in MIRROR_LAYERS if _within(name, (layer,))]
+    mirror = {n for n in _imports(path) if _within(n, ("tap_pinterest.mirror",))}
+    assert not {n for n in mirror if not _within(n, (layer, *MIRROR_LAYERS[layer]))}
+    assert "tap_pinterest.mirror" not in mirror  # the package's API imports the layers
+
+
+def test_the_mirror_has_no_import_cycles() -> None:
+    _assert_no_cycles(_graph("mirror"))
+
+
+def test_the_tap_never_imports_the_mirror() -> None:
+    """Only `live.py`, the adapter the mirror's command line wires in, joins the two."""
+    apart = ("tap_pinterest.mirror", "tap_pinterest.simulator")
+    tap = [p for p in PACKAGE.rglob("*.py") if not _within(_module(p), apart)]
+    importers = {
+        _module(p) for p in tap if any(_within(n, ("tap_pinterest.mirror",)) for n in _imports(p))
+    }
+    assert importers == {"tap_pinterest.live"}
 
 
 @pytest.mark.parametrize("path", _files("streams", recursive=True), ids=_name)
@@ -165,7 +232,9 @@ TAP_MODULES = [
 @pytest.mark.parametrize("path", TAP_MODULES, ids=_name)
 def test_the_tap_imports_only_from_its_own_layer_or_below(path: Path) -> None:
     rank = _layer(_module(path))
-    above = {name for name in _imports(path) - SHARED if _layer(name) > rank}
+    # The mirror is a part of its own (only live.py may import it: tested above).
+    tap_imports = {n for n in _imports(path) - SHARED if not _within(n, ("tap_pinterest.mirror",))}
+    above = {name for name in tap_imports if _layer(name) > rank}
     assert above == set(), f"{_module(path)} (layer {rank}) imports from a higher layer"
 
 

@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from tap_pinterest.mirror import Mirror
-from tap_pinterest.mirror.target import TargetPinterestMirror
+from tap_pinterest.mirror.load.target import TargetPinterestMirror
 
 PG_URL = os.environ.get("MIRROR_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BACKENDS = ["sqlite", "postgresql"]

@@ -20,9 +20,9 @@ import requests
 from singer_run import own_lines
 
 from tap_pinterest.mirror import Mirror, QueryError
-from tap_pinterest.mirror.api import MAX_LIMIT
-from tap_pinterest.mirror.execute import Executor
-from tap_pinterest.mirror.server import MirrorApp, MirrorServer
+from tap_pinterest.mirror.query.api import MAX_LIMIT
+from tap_pinterest.mirror.query.execute import Executor
+from tap_pinterest.mirror.serve.server import MirrorApp, MirrorServer
 from tap_pinterest.simulator import Simulator
 
 from .pipeline import BIN, Loaded, loaded, mirror_records  # noqa: F401 - fixtures

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from singer_run import own_lines
 
-from tap_pinterest.mirror import DatabaseError, Mirror, database
-from tap_pinterest.mirror.cli import DEFAULT_URL as CLI_DEFAULT
-from tap_pinterest.mirror.target import TargetPinterestMirror
+from tap_pinterest.mirror import DatabaseError, Mirror
+from tap_pinterest.mirror.db import database
+from tap_pinterest.mirror.load.target import TargetPinterestMirror
+from tap_pinterest.mirror.serve.cli import DEFAULT_URL as CLI_DEFAULT
 
 from .conftest import ITEMS_SCHEMA, item, record_message, schema_message
 
@@ -133,7 +136,7 @@ def test_missing_postgresql_driver(tmp_path: Path) -> None:
     # the target's own entry point, in a Python where psycopg cannot be imported
     launcher = (
         "import sys; sys.modules['psycopg'] = None; "
-        "from tap_pinterest.mirror.target import TargetPinterestMirror; "
+        "from tap_pinterest.mirror.load.target import TargetPinterestMirror; "
         "TargetPinterestMirror.cli()"
     )
     result = run_target(
@@ -171,6 +174,65 @@ def test_the_traceback_is_logged_at_debug_level(tmp_path: Path) -> None:
     assert "sqlalchemy.exc.OperationalError" in result.stderr
     assert result.stderr.rstrip().splitlines()[-1].split("| ")[-1].startswith("database_url")
     assert PASSWORD not in result.stderr
+
+
+# ---- a mirror made by another layout ------------------------------------------------------
+
+#: A mirror as the layout before `mirror_layout` made it (what main wrote until then).
+OLD_LAYOUT = (
+    "CREATE TABLE mirror_streams (stream TEXT PRIMARY KEY, table_name TEXT NOT NULL, "
+    "key_properties TEXT NOT NULL, json_schema TEXT NOT NULL, columns TEXT NOT NULL, "
+    "generation INTEGER NOT NULL, last_loaded_at TEXT)",
+    "CREATE TABLE mirror_items (_rowid INTEGER PRIMARY KEY, _pk TEXT NOT NULL UNIQUE, "
+    "_version BIGINT, _record JSON NOT NULL, f_created_at TEXT)",
+    "CREATE INDEX mirror_items__created_at ON mirror_items (f_created_at, _pk)",
+    "INSERT INTO mirror_streams VALUES ('items', 'mirror_items', '[\"id\"]', "
+    '\'{"properties": {"id": {"type": "string"}}}\', \'{"created_at": "string"}\', 1, NULL)',
+    "INSERT INTO mirror_items VALUES (1, 'item001', NULL, '{\"id\": \"item001\"}', NULL)",
+)
+EARLIER = (
+    "this mirror was made by an earlier layout; rebuild this mirror (delete it and run a full sync)"
+)
+
+
+def test_a_mirror_of_an_earlier_layout_is_refused_everywhere(tmp_path: Path) -> None:
+    file = tmp_path / "old.db"
+    with sqlite3.connect(file) as conn:
+        for statement in OLD_LAYOUT:
+            conn.execute(statement)
+    url = f"sqlite:///{file}"
+    with pytest.raises(DatabaseError) as caught, Mirror(url) as mirror:
+        mirror.open()
+    assert str(caught.value) == f"database_url {url}: {EARLIER}"
+    assert target_error(run_target(tmp_path, {"database_url": url})) == str(caught.value)
+    cli = subprocess.run(
+        [str(BIN / "tap-pinterest-mirror"), "--database-url", url, "stats"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert (cli.returncode, cli.stdout) == (2, "")
+    assert cli.stderr.strip().splitlines()[-1] == f"error: --database-url {url}: {EARLIER}"
+    with sqlite3.connect(file) as conn:  # left as it was: nothing migrated, nothing added
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_schema")}
+    assert "mirror_layout" not in tables
+
+
+def test_the_layout_version_decides(db_url: str, tmp_path: Path) -> None:
+    assert run_target(tmp_path, {"database_url": db_url}).returncode == 0
+    with Mirror(db_url) as mirror:
+        assert mirror.stats()["items"]["records"] == 1  # made by this layout: read
+    engine = sa.create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE mirror_layout SET version = version + 1"))
+    with pytest.raises(DatabaseError, match="made by a later version of tap-pinterest"):
+        Mirror(db_url).open()
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE mirror_layout"))
+    engine.dispose()
+    message = target_error(run_target(tmp_path, {"database_url": db_url}))
+    assert message.endswith(EARLIER)
 
 
 # ---- the URL rules ---------------------------------------------------------------------------

@@ -1,11 +1,10 @@
-"""The sort indexes: (field, `_rowid`), read in page order without a sort step, and the
-upgrade of a mirror whose indexes an earlier version built on (field, `_pk`)."""
+"""The sort indexes: (field, `_rowid`), read in page order without a sort step."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-from tap_pinterest.mirror import Mirror, dialects
+from tap_pinterest.mirror.db import dialects
 from tests.mirror.conftest import item, load_items
 
 TABLE = "mirror_items"
@@ -53,26 +52,3 @@ def test_a_sorted_page_is_one_index_range(db_url: str) -> None:
     assert f"{TABLE}__created_at" in plan
     assert "Sort" not in plan
     assert "TEMP B-TREE" not in plan
-
-
-def test_an_earlier_mirror_gets_its_indexes_rebuilt_on_the_next_load(db_url: str) -> None:
-    load_items(db_url, [item(i) for i in range(20)])
-    engine = dialects.make_engine(db_url)
-    with engine.begin() as conn:  # the layout an earlier version built
-        for field in ("created_at", "status"):
-            conn.exec_driver_sql(f"DROP INDEX {TABLE}__{field}")
-            conn.exec_driver_sql(f"CREATE INDEX {TABLE}__{field} ON {TABLE} (f_{field}, _pk)")
-    engine.dispose()
-    assert _index_columns(db_url)[f"{TABLE}__status"] == ["f_status", "_pk"]
-    old_plan = _plan(db_url, _order(db_url, "f_status"))
-    assert "Sort" in old_plan or "TEMP B-TREE" in old_plan
-    with Mirror(db_url) as m:  # still answers, in the new order
-        before = m.search("items", {"sort": [{"status": "asc"}]}, limit=100)["data"]
-    load_items(db_url, [item(20)])
-    columns = _index_columns(db_url)
-    for field in ("created_at", "status"):
-        assert "_pk" not in columns[f"{TABLE}__{field}"]
-        assert f"{TABLE}__{field}" in _plan(db_url, _order(db_url, f"f_{field}"))
-    with Mirror(db_url) as m:
-        after = m.search("items", {"sort": [{"status": "asc"}]}, limit=100)["data"]
-    assert [r["id"] for r in after if r["id"] != "item020"] == [r["id"] for r in before]

@@ -15,10 +15,11 @@ from typing import Any
 import pytest
 from singer_sdk.singerlib.exceptions import InvalidInputLine
 
-from tap_pinterest.mirror import Mirror, target
-from tap_pinterest.mirror.errors import RecordKeyError
-from tap_pinterest.mirror.ingest import InputFeed
-from tap_pinterest.mirror.target import TargetPinterestMirror
+from tap_pinterest.mirror import Mirror
+from tap_pinterest.mirror.db.errors import RecordKeyError
+from tap_pinterest.mirror.load import target
+from tap_pinterest.mirror.load.ingest import InputFeed
+from tap_pinterest.mirror.load.target import TargetPinterestMirror
 from tests.mirror.conftest import (
     ITEMS_SCHEMA,
     item,

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from tap_pinterest.mirror.execute import RequestError, UpstreamError
-from tap_pinterest.mirror.live import GET_ENTITIES, LiveClient
+from tap_pinterest.live import GET_ENTITIES, LiveClient
+from tap_pinterest.mirror.query.requests import RequestError, UpstreamError
 from tap_pinterest.simulator import Simulator
 from tap_pinterest.simulator.endpoints.by_id import BY_ID
 

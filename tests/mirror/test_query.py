@@ -10,7 +10,8 @@ from typing import Any
 import msgspec
 import pytest
 
-from tap_pinterest.mirror import Mirror, NotFoundError, dialects
+from tap_pinterest.mirror import Mirror, NotFoundError
+from tap_pinterest.mirror.db import dialects
 from tests.mirror.conftest import BACKENDS, item, load_items, make_url
 
 RECORDS = [item(i) for i in range(30)] + [

@@ -15,10 +15,11 @@ from typing import Any
 import pytest
 import requests
 
+from tap_pinterest.live import GET_ENTITIES, LiveClient
 from tap_pinterest.mirror import Mirror
-from tap_pinterest.mirror.execute import ACTIONS, MAX_LIMIT, Executor
-from tap_pinterest.mirror.live import GET_ENTITIES, LiveClient
-from tap_pinterest.mirror.server import MAX_BODY_BYTES, MirrorApp, MirrorServer, is_loopback
+from tap_pinterest.mirror.query.execute import MAX_LIMIT, Executor
+from tap_pinterest.mirror.query.requests import ACTIONS
+from tap_pinterest.mirror.serve.server import MAX_BODY_BYTES, MirrorApp, MirrorServer, is_loopback
 from tap_pinterest.simulator import Simulator
 
 from .pipeline import loaded, mirror, mirror_records  # noqa: F401 - fixtures

@@ -1,6 +1,6 @@
-"""SQLite's staged upsert (`tap_pinterest.mirror.staging`): the FTS5 index stays exactly
-in step with the rows through every kind of write, a batch's memory does not grow with
-the table (no statement journal), and a mirror made by an earlier version is upgraded."""
+"""SQLite's staged upsert (`tap_pinterest.mirror.load.staging`): the FTS5 index stays
+exactly in step with the rows through every kind of write, and a batch's memory does not
+grow with the table (no statement journal)."""
 
 from __future__ import annotations
 
@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tap_pinterest.mirror import Mirror, dialects
-from tap_pinterest.mirror.ingest import RowEncoder
-from tap_pinterest.mirror.store import Store
+from tap_pinterest.mirror import Mirror
+from tap_pinterest.mirror.db import dialects
+from tap_pinterest.mirror.load.ingest import RowEncoder
+from tap_pinterest.mirror.load.writer import Writer
 from tests.mirror.conftest import (
     ITEMS_SCHEMA,
     item,
@@ -196,7 +197,7 @@ def _batch_peak(url: str, rows_before: int) -> int:
     writer does: it commits every 100,000 rows)."""
     rng = random.Random(rows_before)
     engine = dialects.make_engine(url, writer=True)
-    store = Store(engine)
+    store = Writer(engine)
     info = store.ensure_stream("things", THINGS_SCHEMA, ["id"])
     encoder = RowEncoder(info)
 
@@ -228,73 +229,3 @@ def test_a_batch_needs_no_more_memory_in_a_larger_table(tmp_path: Path) -> None:
     small = _batch_peak(f"sqlite:///{tmp_path / 'small.db'}", 5_000)
     large = _batch_peak(f"sqlite:///{tmp_path / 'large.db'}", 60_000)
     assert large - small < 1_000_000, (small, large)
-
-
-# -- an earlier mirror -------------------------------------------------------------------
-
-_OLD_TRIGGERS = {
-    "ai": "AFTER INSERT ON {t} BEGIN INSERT INTO {f}(rowid, f_title, f_description) "
-    "VALUES (new._rowid, new.f_title, new.f_description); END",
-    "au": "AFTER UPDATE ON {t} WHEN old.f_title IS NOT new.f_title OR old.f_description "
-    "IS NOT new.f_description BEGIN INSERT INTO {f}({f}, rowid, f_title, f_description) "
-    "VALUES ('delete', old._rowid, old.f_title, old.f_description); INSERT INTO "
-    "{f}(rowid, f_title, f_description) VALUES (new._rowid, new.f_title, new.f_description); END",
-}
-
-
-def _make_it_old(url: str) -> None:
-    """Turn a mirror's table into what the previous version made: `_pk` and `_record`
-    NOT NULL, FTS5 triggers on insert and update."""
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        sql = _table_sql(conn)
-        old = sql.replace("_pk TEXT,", "_pk TEXT NOT NULL,").replace(
-            "_record JSON,", "_record JSON NOT NULL,"
-        )
-        assert old.count("NOT NULL") == sql.count("NOT NULL") + 2
-        version = conn.exec_driver_sql("PRAGMA schema_version").scalar_one()
-        conn.exec_driver_sql("PRAGMA writable_schema = ON")
-        conn.exec_driver_sql("UPDATE sqlite_schema SET sql = ? WHERE name = ?", (old, TABLE))
-        conn.exec_driver_sql(f"PRAGMA schema_version = {version + 1}")
-        conn.exec_driver_sql("PRAGMA writable_schema = OFF")
-        for suffix, body in _OLD_TRIGGERS.items():
-            conn.exec_driver_sql(f"CREATE TRIGGER {TABLE}__{suffix} " + body.format(t=TABLE, f=FTS))
-    engine.dispose()
-
-
-def _table_sql(conn: sa.Connection) -> str:
-    return conn.exec_driver_sql(
-        "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?", (TABLE,)
-    ).scalar_one()
-
-
-def _triggers(conn: sa.Connection) -> set[str]:
-    rows = conn.exec_driver_sql(
-        "SELECT name FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = ?", (TABLE,)
-    )
-    return {r[0] for r in rows}
-
-
-def test_an_earlier_mirror_is_upgraded_at_its_next_load(sqlite_url: str) -> None:
-    records = {r["id"]: r for r in (item(i) for i in range(20))}
-    run_target(sqlite_url, _messages(list(records.values())))
-    _make_it_old(sqlite_url)
-    engine = sa.create_engine(sqlite_url)
-    with engine.connect() as conn:
-        assert _triggers(conn) == {f"{TABLE}__ai", f"{TABLE}__au", f"{TABLE}__ad"}
-        assert re.search(r"_pk TEXT NOT NULL", _table_sql(conn))
-
-    changes = [item(3, title="Crimson silk"), item(40, title="Green velvet")]
-    run_target(sqlite_url, _messages(changes))
-    records.update({r["id"]: r for r in changes})
-    with engine.connect() as conn:
-        assert _triggers(conn) == {f"{TABLE}__ad"}
-        sql = _table_sql(conn)
-        assert "NOT NULL" not in sql.replace("_rowid INTEGER NOT NULL", "")
-        assert conn.exec_driver_sql("PRAGMA integrity_check").scalar_one() == "ok"
-    engine.dispose()
-    _assert_index_is_exact(sqlite_url)
-    _assert_searches_match(sqlite_url, records)
-    with Mirror(sqlite_url) as m:
-        for key, record in records.items():
-            assert m.get("items", key) == record

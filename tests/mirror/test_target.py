@@ -19,8 +19,8 @@ import pytest
 import sqlalchemy as sa
 
 from tap_pinterest.mirror import Mirror
-from tap_pinterest.mirror import target as target_module
-from tap_pinterest.mirror.target import TargetPinterestMirror
+from tap_pinterest.mirror.load import target as target_module
+from tap_pinterest.mirror.load.target import TargetPinterestMirror
 from tap_pinterest.simulator import Simulator
 from tests.mirror.conftest import (
     ITEMS_SCHEMA,

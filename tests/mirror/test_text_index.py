@@ -1,6 +1,6 @@
 """PostgreSQL's word index and how a text search reads it: the prefilter for ASCII words
-only, an earlier mirror gaining the index, and the scan in windows of `_rowid` that
-returns every match once (the words themselves: test_words.py)."""
+only, and the scan in windows of `_rowid` that returns every match once (the words
+themselves: test_words.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
-from tap_pinterest.mirror import Mirror, dialects, paging
+from tap_pinterest.mirror import Mirror
+from tap_pinterest.mirror.db import dialects
+from tap_pinterest.mirror.query import paging
 from tests.mirror.conftest import item, load_items, make_url, paged_ids
 from tests.mirror.test_indexes import _index_columns
 from tests.mirror.test_plans import statements
@@ -65,20 +67,6 @@ def test_the_word_index_prefilters_ascii_words_only(
         # planner also read pg_trgm's index for it (on a big table, where the two differ)
         assert ("texticregexeq" in sql) is indexed
         assert ("~*" in sql) is not indexed
-
-
-def test_an_earlier_mirror_gains_the_word_index_on_the_next_load(pg_url: str) -> None:
-    load_items(pg_url, [item(i) for i in range(20)])
-    engine = dialects.make_engine(pg_url)
-    with engine.begin() as conn:  # the layout an earlier version built: pg_trgm only
-        for name in _word_indexes(pg_url):
-            conn.exec_driver_sql(f'DROP INDEX "{name}"')
-    engine.dispose()
-    assert _word_indexes(pg_url) == set()
-    load_items(pg_url, [item(20)])
-    assert _word_indexes(pg_url) == {f"{TABLE}__words_f_title", f"{TABLE}__words_f_description"}
-    found, _ = _search_sql(pg_url, {"fuzzy": {"title": "summer dress 20"}})
-    assert found == ["item020"]
 
 
 # the windowed scan

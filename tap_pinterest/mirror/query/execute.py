@@ -1,7 +1,8 @@
 """One request of the agent-connector API: ``{entity, action, params}`` to a JSON answer.
 
-The HTTP endpoint (``server.py``) and the command line (``cli.py``) both go through
-:class:`Executor`, so they validate the same way and answer the same JSON:
+The HTTP endpoint (``serve/server.py``) and the command line (``serve/cli.py``) both go
+through :class:`Executor`, so they validate the same way (the shapes of ``requests``)
+and answer the same JSON:
 
 - ``search`` and ``stats`` read the mirror;
 - ``get`` reads the mirror, or the Pinterest API when a live client is configured and
@@ -14,19 +15,28 @@ The live client is passed in as callables; this module imports nothing from the 
 
 from __future__ import annotations
 
+import functools
 import typing as t
 from dataclasses import dataclass
 
-from tap_pinterest.mirror import DatabaseError, NotFoundError, QueryError
-from tap_pinterest.mirror.api import MAX_LIMIT
+import msgspec
+
+from tap_pinterest.mirror.db.database import DatabaseError
+from tap_pinterest.mirror.db.errors import NotFoundError, QueryError
+from tap_pinterest.mirror.query.api import MAX_LIMIT
+from tap_pinterest.mirror.query.requests import (
+    REQUEST,
+    Param,
+    RequestError,
+    Shape,
+    one_of,
+    params_shape,
+    unknown_param,
+)
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterable
+    from tap_pinterest.mirror.query.api import Mirror
 
-    from tap_pinterest.mirror import Mirror
-
-ACTIONS = ("search", "get", "list", "stats")
-SEARCH_PARAMS = ("query", "limit", "cursor", "fields")
 DEFAULT_LIMIT = MAX_LIMIT
 
 #: ``(entity, params) -> {"data", "meta"}``: one page from the API. It validates the
@@ -37,47 +47,29 @@ Lister = t.Callable[[str | None, dict[str, t.Any]], dict[str, t.Any]]
 Getter = t.Callable[[str, dict[str, t.Any]], dict[str, t.Any]]
 
 
-class RequestError(Exception):
-    """A request the executor refuses: a problem name, a message, the valid choices."""
+class SearchParams(msgspec.Struct, forbid_unknown_fields=True):
+    """The params of `search`: their values are the mirror's to check (`QueryError`), as
+    they are when the Python API is called."""
 
-    status: int = 400
-
-    def __init__(
-        self,
-        problem: str,
-        message: str,
-        choices: Iterable[str] = (),
-        *,
-        status: int | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.problem = problem
-        self.message = message
-        self.choices = list(choices)
-        if status is not None:
-            self.status = status
-
-    def body(self) -> dict[str, t.Any]:
-        """The JSON error answer."""
-        return {
-            "error": {"problem": self.problem, "message": self.message, "choices": self.choices}
-        }
+    query: t.Any = None
+    limit: t.Any = DEFAULT_LIMIT
+    cursor: t.Any = None
+    fields: t.Any = None
 
 
-class UpstreamError(RequestError):
-    """The Pinterest API failed; the message is the tap's one-line error (no secrets)."""
-
-    status = 502
-
-    def __init__(self, message: str) -> None:
-        super().__init__("upstream_error", message)
+class StatsParams(msgspec.Struct, forbid_unknown_fields=True):
+    """`stats` takes no params."""
 
 
-def one_of(what: str, value: object, choices: Iterable[str]) -> str:
-    """``Unknown entity 'x'. Valid choices: a, b.`` (the mirror's QueryError wording)."""
-    names = list(choices)
-    listed = ", ".join(names) if names else "none"
-    return f"Unknown {what} {value!r}. Valid choices: {listed}."
+SEARCH = Shape(SearchParams, unknown_param(SearchParams.__struct_fields__), {})
+STATS = Shape(StatsParams, unknown_param(()), {})
+
+
+@functools.lru_cache(maxsize=128)
+def _get_params(entity: str) -> Shape[t.Any]:
+    """The params of the mirror's `get`: the id, by either name."""
+    ids = {name: Param(t.Any, default=None) for name in ("id", id_param(entity))}
+    return params_shape("GetParams", ids)
 
 
 def from_mirror_error(error: QueryError | NotFoundError) -> RequestError:
@@ -117,27 +109,9 @@ class Executor:
 
     def execute(self, request: object) -> dict[str, t.Any]:
         """Validate ``{"entity", "action", "params"}`` and run it."""
-        if not isinstance(request, dict):
-            raise RequestError(
-                "invalid_request", 'the body must be a JSON object {"entity", "action", "params"}'
-            )
-        if unknown := sorted(set(request) - {"entity", "action", "params"}):
-            fields = ("entity", "action", "params")
-            raise RequestError("unknown_field", one_of("field", unknown[0], fields), fields)
-        action = request.get("action")
-        if action not in ACTIONS:
-            problem = "missing_action" if action is None else "unknown_action"
-            raise RequestError(problem, one_of("action", action, ACTIONS), ACTIONS)
-        params = request.get("params")
-        if params is None:
-            params = {}
-        if not isinstance(params, dict):
-            raise RequestError("invalid_params", "params must be a JSON object")
-        entity = request.get("entity")
-        if entity is not None and not isinstance(entity, str):
-            raise RequestError("invalid_entity", "entity must be a string")
+        valid = REQUEST.convert(request)
         try:
-            return self._run(action, entity, params)
+            return self._run(valid.action, valid.entity, valid.params or {})
         except (QueryError, NotFoundError) as error:
             raise from_mirror_error(error) from None
         except DatabaseError as error:  # the database went away, or its file is now bad
@@ -164,24 +138,24 @@ class Executor:
 
     def _search(self, entity: str | None, params: dict[str, t.Any]) -> dict[str, t.Any]:
         name = self._named(entity)
-        _only(params, SEARCH_PARAMS)
+        search = SEARCH.convert(params)
         return self.mirror.search(
             name,
-            query=params.get("query"),
-            limit=params.get("limit", DEFAULT_LIMIT),
-            cursor=params.get("cursor"),
-            fields=params.get("fields"),
+            query=search.query,
+            limit=search.limit,
+            cursor=search.cursor,
+            fields=search.fields,
         )
 
     def _get(self, entity: str | None, params: dict[str, t.Any]) -> dict[str, t.Any]:
         name = self._named(entity)
         if self.getter is not None and name in self.live_get_entities:
             return self.getter(name, params)
-        _only(params, ("id", id_param(name)))
+        _get_params(name).convert(params)
         return self.mirror.get(name, record_id(name, params))
 
     def _stats(self, entity: str | None, params: dict[str, t.Any]) -> dict[str, t.Any]:
-        _only(params, ())
+        STATS.convert(params)
         stats = self.mirror.stats()
         if entity is None:
             return stats
@@ -198,9 +172,3 @@ class Executor:
                 "list calls the Pinterest API: give the tap config (--config TAP_CONFIG.json)",
             )
         return self.lister(entity, params)
-
-
-def _only(params: dict[str, t.Any], allowed: Iterable[str]) -> None:
-    names = list(allowed)
-    if unknown := sorted(set(params) - set(names)):
-        raise RequestError("unknown_param", one_of("param", unknown[0], names), names)

@@ -80,7 +80,7 @@ def promoted_columns(schema: dict[str, Any], key_properties: list[str]) -> dict[
     every other field is read from the JSON record. A single string key is stored once,
     in `_pk`, and is not promoted again.
     """
-    single_string_key = _single_string_key(schema, key_properties)
+    single_string_key = pk_field(schema, key_properties)
     out: dict[str, str] = {}
     for name, sub in (schema.get("properties") or {}).items():
         kind = kind_of(sub) if isinstance(sub, dict) else "any"
@@ -94,16 +94,12 @@ def promoted_columns(schema: dict[str, Any], key_properties: list[str]) -> dict[
     return out
 
 
-def _single_string_key(schema: dict[str, Any], key_properties: list[str]) -> str | None:
+def pk_field(schema: dict[str, Any], key_properties: list[str]) -> str | None:
+    """The key field that lives in `_pk` (a single string key), if any."""
     if len(key_properties) != 1:
         return None
     sub = (schema.get("properties") or {}).get(key_properties[0])
     return key_properties[0] if isinstance(sub, dict) and kind_of(sub) == "string" else None
-
-
-def pk_field(schema: dict[str, Any], key_properties: list[str]) -> str | None:
-    """The key field that lives in `_pk` (a single string key), if any."""
-    return _single_string_key(schema, key_properties)
 
 
 def is_indexed(name: str, key_properties: list[str]) -> bool:

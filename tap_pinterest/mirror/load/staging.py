@@ -29,18 +29,17 @@ the table's largest before it, as SQLite hands out `max(_rowid) + 1`); empty the
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from tap_pinterest.mirror import dialects, textsearch
+from tap_pinterest.mirror.db import dialects, textsearch
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
-    from tap_pinterest.mirror.store import Batch, StreamInfo
+    from tap_pinterest.mirror.db.types import Batch, StreamInfo
 
 
 @dataclass
@@ -53,7 +52,7 @@ class TextIndexing:
 
     @classmethod
     def build(cls, table_name: str, stage_name: str, fields: list[str]) -> TextIndexing:
-        # identifiers come from `store.table_name_for` and the promoted field names, both
+        # identifiers come from `db.store.table_name_for` and the promoted field names, both
         # restricted to [a-z0-9_]; the one value, `before`, is bound
         fts = textsearch.fts_name(table_name)
         cols = [f"f_{name}" for name in fields]
@@ -137,35 +136,3 @@ class StagedUpsert:
         if text is not None:
             conn.execute(text.index_inserted, {"before": before})
         conn.execute(self.clear)
-
-
-_NOT_NULL = re.compile(r"\b(_pk TEXT|_record JSON) NOT NULL\b")
-
-
-def upgrade_table(conn: Connection, table_name: str) -> None:
-    """Bring a SQLite stream table made by an earlier version in line with the staged
-    upsert: drop its FTS5 triggers on insert and update, and the NOT NULL of `_pk` and
-    `_record`.
-
-    The NOT NULL goes by SQLite's documented procedure for removing one (rewrite the
-    table's CREATE statement in `sqlite_schema`, bump `schema_version`): the rows on
-    disk stay as they are, so this takes no time, however large the table.
-    """
-    for suffix in ("ai", "au"):
-        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table_name}__{suffix}")
-    sql = conn.exec_driver_sql(
-        "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?", (table_name,)
-    ).scalar_one()
-    relaxed = _NOT_NULL.sub(r"\1", sql)
-    if relaxed == sql:
-        return
-    version = conn.exec_driver_sql("PRAGMA schema_version").scalar_one()
-    conn.exec_driver_sql("PRAGMA writable_schema = ON")
-    try:
-        conn.exec_driver_sql(
-            "UPDATE sqlite_schema SET sql = ? WHERE type = 'table' AND name = ?",
-            (relaxed, table_name),
-        )
-        conn.exec_driver_sql(f"PRAGMA schema_version = {int(version) + 1}")
-    finally:
-        conn.exec_driver_sql("PRAGMA writable_schema = OFF")

@@ -25,7 +25,7 @@ def create_text_index(conn: Connection, table_name: str, fields: list[str]) -> N
     """(Re)create the text index over the promoted text columns `f_<field>`.
 
     SQLite: an FTS5 word index (unicode61, case-folded), kept in step by a trigger on
-    delete and by `staging.StagedUpsert` on insert and update.
+    delete and by `load.staging.StagedUpsert` on insert and update.
     PostgreSQL: per column, a GIN word index (`word_vector`, the prefilter of `fuzzy` and
     `keyword`) and a pg_trgm GIN index (serves `like`'s ILIKE, and the word regexes of
     words the word index cannot answer).
@@ -43,7 +43,7 @@ def create_text_index(conn: Connection, table_name: str, fields: list[str]) -> N
                 f'ON "{table_name}" USING gin ("{col}" {trgm}.gin_trgm_ops)'
             )
         return
-    # DDL cannot bind identifiers: `table_name` comes from `store.table_name_for` and the
+    # DDL cannot bind identifiers: `table_name` comes from `db.store.table_name_for` and the
     # columns from the promoted field names, both restricted to [a-z0-9_].
     fts = fts_name(table_name)
     col_list = ", ".join(cols)
@@ -53,7 +53,7 @@ def create_text_index(conn: Connection, table_name: str, fields: list[str]) -> N
         "content_rowid='_rowid', tokenize='unicode61 remove_diacritics 0', detail=column, "
         "columnsize=0)"
     )
-    # inserts and updates are indexed by `staging.StagedUpsert`, once per batch: a
+    # inserts and updates are indexed by `load.staging.StagedUpsert`, once per batch: a
     # trigger writing FTS5 would make every upsert keep a statement journal
     conn.exec_driver_sql(
         f"CREATE TRIGGER {table_name}__ad AFTER DELETE ON {table_name} BEGIN "  # noqa: S608
@@ -91,10 +91,8 @@ def word_vector(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
 
 
 def add_word_indexes(conn: Connection, table_name: str, fields: list[str]) -> None:
-    """Create the word indexes of `fields` that are missing (a mirror made before them
-    gains them at its next load). Nothing to do on SQLite: FTS5 is the word index."""
-    if conn.dialect.name != "postgresql":
-        return
+    """PostgreSQL: create the word indexes of `fields` that are missing (the fields a
+    table gains keep the indexes of those it had)."""
     for name in fields:
         vector = word_vector(sa.column(f"f_{name}")).compile(dialect=conn.dialect)
         conn.exec_driver_sql(
@@ -106,8 +104,7 @@ def add_word_indexes(conn: Connection, table_name: str, fields: list[str]) -> No
 def drop_text_index(conn: Connection, table_name: str) -> None:
     if conn.dialect.name == "postgresql":
         return  # per-column GIN indexes are kept; new ones are added
-    for suffix in ("ai", "ad", "au"):
-        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table_name}__{suffix}")
+    conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table_name}__ad")
     conn.exec_driver_sql(f"DROP TABLE IF EXISTS {fts_name(table_name)}")
 
 
@@ -154,7 +151,7 @@ class TextScan:
     source: sa.FromClause
     where: sa.ColumnElement[bool]
     rowid: sa.ColumnElement[Any]
-    #: read in windows of `_rowid` (`paging`): PostgreSQL's word index yields its matches
+    #: read in windows of `_rowid` (`query.paging`): PostgreSQL's word index yields its matches
     #: in no order, so without a window a common word would be read whole and sorted
     windowed: bool = False
 

@@ -11,7 +11,11 @@ its ``parse_response`` and ``post_process`` (parent ids added, secret fields dro
 entities in :data:`GET_ENTITIES`. The ids in the stream's path are its params as they
 are ``list``'s: ``get campaigns`` needs ``ad_account_id`` beside the campaign's id.
 
-This is the only module of the mirror that imports the tap; only ``cli.py`` imports it.
+The adapter between the tap and the mirror: it stands on the tap's side (the mirror
+imports nothing of the tap), declares its params in the mirror's request shapes
+(:mod:`tap_pinterest.mirror.query.requests`: one msgspec Struct per stream, built from
+the stream's path, paging and the connector's filters), and only the mirror's command
+line (``mirror/serve/cli.py``) imports it, to hand ``list`` and ``get`` to the executor.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import threading
 import time
 import typing as t
 
+import msgspec
 import requests
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError
 from singer_sdk.streams.rest import PageContext
@@ -28,12 +33,14 @@ from singer_sdk.streams.rest import PageContext
 from tap_pinterest.client import PAGE_SIZE, PinterestStream
 from tap_pinterest.config import ConfigError
 from tap_pinterest.errors import ClientError
-from tap_pinterest.mirror.execute import (
+from tap_pinterest.mirror.query.execute import id_param, record_id
+from tap_pinterest.mirror.query.requests import (
+    Param,
     RequestError,
+    Shape,
     UpstreamError,
-    id_param,
     one_of,
-    record_id,
+    params_shape,
 )
 from tap_pinterest.settings import BOARD_PRIVACY, ENTITY_STATUSES
 from tap_pinterest.tap import TapPinterest
@@ -44,7 +51,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
 #: Pinterest ids are numeric strings; anything else never reaches a URL path.
-_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
+Id = t.Annotated[str, msgspec.Meta(pattern=r"^[0-9A-Za-z_-]{1,64}$")] | int
 #: Statuses of API errors that are the caller's to fix, passed through as they are.
 _CALLER_STATUSES = frozenset({400, 404})
 #: Entities whose API has ``GET {the stream's path}/{id}`` for one record.
@@ -65,50 +72,54 @@ GET_ENTITIES = frozenset(
 )
 
 
-def _id(name: str, value: object) -> str:
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str) or not _ID.fullmatch(value):
-        msg = f"params.{name} must be a Pinterest id (digits), got {value!r}"
-        raise RequestError("invalid_param", msg)
-    return value
+def _bad_id(name: str, value: object) -> RequestError:
+    msg = f"params.{name} must be a Pinterest id (digits), got {value!r}"
+    return RequestError("invalid_param", msg)
 
 
-def _flag(name: str, value: object) -> str:
-    if not isinstance(value, bool):
-        raise RequestError("invalid_param", f"params.{name} must be true or false")
-    return str(value).lower()
+def _bad_flag(name: str, _value: object) -> RequestError:
+    return RequestError("invalid_param", f"params.{name} must be true or false")
 
 
-def _choice(choices: tuple[str, ...]) -> Callable[[str, object], str]:
-    def check(name: str, value: object) -> str:
-        if value not in choices:
-            raise RequestError("invalid_param", one_of(f"params.{name}", value, choices), choices)
-        return str(value)
-
-    return check
-
-
-def _choices(choices: tuple[str, ...]) -> Callable[[str, object], str]:
-    one = _choice(choices)
-
-    def check(name: str, value: object) -> str:
+def _bad_choice(choices: tuple[str, ...]) -> Callable[[str, object], RequestError]:
+    def refuse(name: str, value: object) -> RequestError:
         values = value if isinstance(value, list) and value else [value]
-        return ",".join(one(name, item) for item in values)
+        bad = next((item for item in values if item not in choices), value)
+        return RequestError("invalid_param", one_of(f"params.{name}", bad, choices), choices)
 
-    return check
+    return refuse
 
 
-_ORDER = _choice(("ASCENDING", "DESCENDING"))
-_STATUSES = _choices(ENTITY_STATUSES)
-#: The list filters of the hosted connector, beyond paging and parent ids.
-FILTERS: dict[str, dict[str, Callable[[str, object], str]]] = {
-    "ad_accounts": {"include_shared_accounts": _flag},
-    "boards": {"privacy": _choice(BOARD_PRIVACY)},
-    "campaigns": {"entity_statuses": _STATUSES, "order": _ORDER},
-    "ad_groups": {"entity_statuses": _STATUSES, "order": _ORDER},
-    "ads": {"entity_statuses": _STATUSES, "order": _ORDER},
-    "keywords": {"campaign_id": _id, "ad_group_id": _id},
+def _bad_page_size(_name: str, value: object) -> RequestError:
+    msg = f"params.page_size must be an integer from 1 to {PAGE_SIZE}, got {value!r}"
+    return RequestError("invalid_param", msg)
+
+
+def _bad_bookmark(_name: str, _value: object) -> RequestError:
+    return RequestError("invalid_param", "params.bookmark must be meta.cursor of a page")
+
+
+_ORDER = t.Literal["ASCENDING", "DESCENDING"]
+_STATUS = t.Literal[ENTITY_STATUSES]  # type: ignore[valid-type]
+_STATUSES = _STATUS | t.Annotated[list[_STATUS], msgspec.Meta(min_length=1)]
+_PRIVACY = t.Literal[BOARD_PRIVACY]  # type: ignore[valid-type]
+#: The list filters of the hosted connector, beyond paging and parent ids (not given:
+#: not sent).
+FILTERS: dict[str, dict[str, Param]] = {
+    "ad_accounts": {"include_shared_accounts": Param(bool, _bad_flag, None)},
+    "boards": {"privacy": Param(_PRIVACY, _bad_choice(BOARD_PRIVACY), None)},
+    **{
+        entity: {
+            "entity_statuses": Param(_STATUSES, _bad_choice(ENTITY_STATUSES), None),
+            "order": Param(_ORDER, _bad_choice(t.get_args(_ORDER)), None),
+        }
+        for entity in ("campaigns", "ad_groups", "ads")
+    },
+    "keywords": {"campaign_id": Param(Id, _bad_id, None), "ad_group_id": Param(Id, _bad_id, None)},
+}
+PAGING = {
+    "page_size": Param(t.Annotated[int, msgspec.Meta(ge=1)], _bad_page_size, PAGE_SIZE),
+    "bookmark": Param(t.Annotated[str, msgspec.Meta(min_length=1)] | None, _bad_bookmark, None),
 }
 
 
@@ -117,25 +128,47 @@ def parent_ids(stream: PinterestStream) -> list[str]:
     return re.findall(r"\{(\w+)\}", stream.path or "")
 
 
-def _only(params: dict[str, t.Any], allowed: list[str]) -> None:
-    if unknown := sorted(set(params) - set(allowed)):
-        raise RequestError("unknown_param", one_of("param", unknown[0], allowed), allowed)
-
-
-def _context(action: str, stream: PinterestStream, params: dict[str, t.Any]) -> Context | None:
-    """The parent ids of the stream's path, from ``params`` (all required)."""
+def _parents(action: str, stream: PinterestStream) -> dict[str, Param]:
+    """The parent ids of the stream's path: required, each an id."""
     parents = parent_ids(stream)
-    if missing := [name for name in parents if params.get(name) is None]:
-        msg = f"{action} {stream.name} needs params.{missing[0]} ({stream.path})"
-        raise RequestError("missing_param", msg, parents)
-    return {name: _id(name, params[name]) for name in parents} or None
+
+    def refuse(name: str, value: object) -> RequestError:
+        if value is None:
+            msg = f"{action} {stream.name} needs params.{name} ({stream.path})"
+            return RequestError("missing_param", msg, parents)
+        return _bad_id(name, value)
+
+    return {name: Param(Id, refuse) for name in parents}
 
 
-def _page_size(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        msg = f"params.page_size must be an integer from 1 to {PAGE_SIZE}, got {value!r}"
-        raise RequestError("invalid_param", msg)
-    return min(value, PAGE_SIZE)
+def list_shape(stream: PinterestStream) -> Shape[t.Any]:
+    """The params of ``list``: the parent ids, paging (when the API pages), filters."""
+    paging = PAGING if stream.paginated else {}
+    params = {**_parents("list", stream), **paging, **FILTERS.get(stream.name, {})}
+    return params_shape(f"List_{stream.name}", params)
+
+
+def get_shape(stream: PinterestStream) -> Shape[t.Any]:
+    """The params of ``get``: the id (by either name) and the parent ids."""
+    entity = stream.name
+
+    def refuse(name: str, value: object) -> RequestError:
+        if value == "":
+            msg = f"get {entity} needs params.{id_param(entity)} (or params.id)"
+            return RequestError("missing_param", msg)
+        return _bad_id(name, value)
+
+    ids = {name: Param(Id | None, refuse, None) for name in ("id", id_param(entity))}
+    return params_shape(f"Get_{entity}", {**ids, **_parents("get", stream)})
+
+
+def _text(value: object) -> str:
+    """A param's value as the API takes it: ``true``, ``A,B``, ``123``."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list):
+        return ",".join(map(str, value))
+    return str(value)
 
 
 class LiveClient:
@@ -145,44 +178,48 @@ class LiveClient:
         # A live list shows every record: no start_date filter on the incremental streams.
         settings = {key: value for key, value in config.items() if key != "start_date"}
         try:
-            self._tap = TapPinterest(config=settings, parse_env_config=False)
+            self._pinterest = TapPinterest(config=settings, parse_env_config=False)
         except (ConfigError, ConfigValidationError) as error:
             message = error.format_message() if isinstance(error, ConfigError) else str(error)
             raise ValueError(message) from None
-        self._streams: dict[str, PinterestStream] = {
+        self._by_name: dict[str, PinterestStream] = {
             name: stream
-            for name, stream in self._tap.streams.items()
+            for name, stream in self._pinterest.streams.items()
             if isinstance(stream, PinterestStream) and not name.endswith("_analytics")
+        }
+        self._list = {name: list_shape(stream) for name, stream in self._by_name.items()}
+        self._get = {
+            name: get_shape(stream)
+            for name, stream in self._by_name.items()
+            if name in GET_ENTITIES
         }
         # Streams keep per-request state (paginator, 401 retry flag): one call at a time.
         self._lock = threading.Lock()
 
     def entities(self) -> list[str]:
         """Entities that ``list`` serves."""
-        return list(self._streams)
+        return list(self._by_name)
 
     def _stream(self, entity: str | None) -> PinterestStream:
-        stream = self._streams.get(entity or "")
+        stream = self._by_name.get(entity or "")
         if stream is None:
             problem = "missing_entity" if entity is None else "unknown_entity"
-            raise RequestError(problem, one_of("entity", entity, self._streams), self._streams)
+            raise RequestError(problem, one_of("entity", entity, self._by_name), self._by_name)
         return stream
 
     def list(self, entity: str | None, params: dict[str, t.Any]) -> dict[str, t.Any]:
         """One page of ``entity``: ``{"data", "meta": {"has_more", "cursor", "took_ms"}}``."""
         stream = self._stream(entity)
-        filters = FILTERS.get(stream.name, {})
-        paging = ["page_size", "bookmark"] if stream.paginated else []
-        _only(params, [*parent_ids(stream), *paging, *filters])
-        context = _context("list", stream, params)
-        bookmark = params.get("bookmark")
-        if bookmark is not None and (not isinstance(bookmark, str) or not bookmark):
-            raise RequestError("invalid_param", "params.bookmark must be meta.cursor of a page")
+        valid = self._list[stream.name].convert(params)
+        context = _context(stream, valid)
+        bookmark = getattr(valid, "bookmark", None)
         extra: dict[str, str | int] = {
-            name: check(name, params[name]) for name, check in filters.items() if name in params
+            name: _text(getattr(valid, name))
+            for name in FILTERS.get(stream.name, {})
+            if getattr(valid, name) is not None
         }
         if stream.paginated:
-            extra["page_size"] = _page_size(params.get("page_size", PAGE_SIZE))
+            extra["page_size"] = min(valid.page_size, PAGE_SIZE)
         with self._lock:
             started = time.perf_counter()
             response = self._call(stream, context, bookmark or None, extra)
@@ -208,9 +245,9 @@ class LiveClient:
             choices = sorted(GET_ENTITIES)
             raise RequestError("unknown_entity", one_of("entity", entity, choices), choices)
         stream = self._stream(entity)
-        _only(params, ["id", id_param(entity), *parent_ids(stream)])
-        wanted = _id(id_param(entity), record_id(entity, params))
-        context = _context("get", stream, params)
+        valid = self._get[entity].convert(params)
+        wanted = str(record_id(entity, msgspec.structs.asdict(valid)))
+        context = _context(stream, valid)
         with self._lock:
             response = self._call(stream, context, None, {}, suffix=f"/{wanted}")
             try:
@@ -256,3 +293,8 @@ class LiveClient:
             raise UpstreamError(str(error)) from None
         except requests.RequestException as error:
             raise UpstreamError(f"stream '{stream.name}': {type(error).__name__}") from None
+
+
+def _context(stream: PinterestStream, valid: msgspec.Struct) -> Context | None:
+    """The parent ids of the stream's path, from the valid params."""
+    return {name: str(getattr(valid, name)) for name in parent_ids(stream)} or None

@@ -12,7 +12,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 
-from tap_pinterest.mirror import dialects, textsearch
+from tap_pinterest.mirror.db import dialects, textsearch
 
 #: The mirror when `database_url` is not set: relative to the working directory (under
 #: Meltano, the project root), for the target and the command line alike.

@@ -16,7 +16,7 @@ stream's schema before any SQL is built; values are always bound parameters.
 Text: `like` is a case-insensitive LIKE (`%` and `_` wildcards). `fuzzy` and `keyword`
 split the value into words; on the indexed text fields (title, description, name, note)
 they match whole words (FTS5 on SQLite; on PostgreSQL a word regex, behind a GIN word
-index for ASCII words and pg_trgm for the others; see `textsearch`):
+index for ASCII words and pg_trgm for the others; see `db.textsearch`):
 fuzzy = every word, in order, anything between ("red dress" matches "Red summer dress");
 keyword = any of the words. On other string fields they match substrings.
 
@@ -46,10 +46,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tap_pinterest.mirror import dialects, textsearch
-from tap_pinterest.mirror.errors import QueryError
-from tap_pinterest.mirror.schema import SCALAR_KINDS, FieldInfo, field_map
-from tap_pinterest.mirror.store import StreamInfo, json_value
+from tap_pinterest.mirror.db import dialects, textsearch
+from tap_pinterest.mirror.db.errors import QueryError
+from tap_pinterest.mirror.db.schema import SCALAR_KINDS, FieldInfo, field_map
+from tap_pinterest.mirror.db.store import json_value
+from tap_pinterest.mirror.db.types import StreamInfo
 
 COMPARISONS = ("eq", "neq", "gt", "gte", "lt", "lte", "in")
 TEXT = ("like", "fuzzy", "keyword")
@@ -71,10 +72,6 @@ class Scope:
     info: StreamInfo | None = None  # set at the record level: promoted columns, text index
 
 
-def typed(element: Any, kind: str) -> sa.ColumnElement[Any]:
-    return json_value(element, kind)
-
-
 def record_scope(info: StreamInfo) -> Scope:
     table = info.table
 
@@ -84,7 +81,7 @@ def record_scope(info: StreamInfo) -> Scope:
                 return table.c._pk
             if f.path[0] in info.columns:
                 return table.c[f"f_{f.path[0]}"]
-        return typed(table.c._record[f.path], f.kind)
+        return json_value(table.c._record[f.path], f.kind)
 
     return Scope(info.fields, value_of, table.c._record, info)
 
@@ -256,7 +253,7 @@ class Compiler:
         element_doc = elements.c.value
         inner = Scope(
             field_map(f.item_schema),
-            lambda g: typed(element_doc[g.path], g.kind),
+            lambda g: json_value(element_doc[g.path], g.kind),
             element_doc,
         )
         where = self.condition(value, inner, depth + 1)

@@ -1,7 +1,7 @@
 """`target-pinterest-mirror`: a Singer target that keeps the mirror current.
 
-`database_url` defaults to `database.DEFAULT_URL` (a SQLite file under `output/` in the
-working directory); the target creates a SQLite file's directory, and connects before
+`database_url` defaults to `db.database.DEFAULT_URL` (a SQLite file under `output/` in
+the working directory); the target creates a SQLite file's directory, and connects before
 it reads any input, so a database it cannot use fails at once, as one error line.
 
 - RECORD: upserted on the SCHEMA's key_properties, in batches; one writer thread runs the
@@ -38,10 +38,9 @@ from singer_sdk.sinks import BatchSink
 from singer_sdk.target_base import Target
 from sqlalchemy.engine import Connection
 
-from tap_pinterest.mirror import database
-from tap_pinterest.mirror.database import DEFAULT_URL, SUPPORTED, DatabaseError
-from tap_pinterest.mirror.ingest import MirrorReader, RawRecord, RowEncoder
-from tap_pinterest.mirror.store import Store
+from tap_pinterest.mirror.db.database import DEFAULT_URL, SUPPORTED, DatabaseError
+from tap_pinterest.mirror.load.ingest import MirrorReader, RawRecord, RowEncoder
+from tap_pinterest.mirror.load.writer import Writer
 
 MAX_PENDING_WRITES = 2
 #: The writer commits once its open transaction holds this many records, or is this old.
@@ -202,10 +201,10 @@ class TargetPinterestMirror(Target):
             sys.exit(1)
 
     @cached_property
-    def store(self) -> Store:
+    def store(self) -> Writer:
         """The mirror's store, shared by every sink (raises `DatabaseError`)."""
         url = self.config.get("database_url") or DEFAULT_URL
-        return Store(database.open_engine(url, writer=True))
+        return Writer.open(url, writer=True)
 
     def write(self, function: Callable[..., None], *args: Any, rows: int = 0) -> None:
         """Run `function(connection, *args)` on the writer thread, in submission order.

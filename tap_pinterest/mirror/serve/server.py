@@ -1,7 +1,7 @@
 """The agent-connector HTTP endpoint: ``POST /execute`` and ``GET /health``.
 
 ``POST /execute`` takes ``{"entity", "action", "params"}`` (JSON, at most 1 MiB) and
-answers the JSON of :class:`~tap_pinterest.mirror.execute.Executor`, or
+answers the JSON of :class:`~tap_pinterest.mirror.query.execute.Executor`, or
 ``{"error": {"problem", "message", "choices"}}`` with 400 (bad request or query),
 401 (token), 404 (no such record or path), 405 (method), 413 (too big), 415 (not
 JSON), 502 (the Pinterest API failed), 503 (the mirror's database cannot be opened:
@@ -23,9 +23,11 @@ import threading
 import time
 import typing as t
 
+from werkzeug.exceptions import MethodNotAllowed, NotFound, RequestEntityTooLarge
+from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from tap_pinterest.mirror.execute import RequestError
+from tap_pinterest.mirror.query.requests import RequestError
 from tap_pinterest.serving import BackgroundServer
 
 if t.TYPE_CHECKING:
@@ -34,15 +36,20 @@ if t.TYPE_CHECKING:
 
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
-    from tap_pinterest.mirror.execute import Executor
+    from tap_pinterest.mirror.query.execute import Executor
 
 logger = logging.getLogger("tap_pinterest.mirror.server")
 
 MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8788
-#: The methods each path answers.
-ROUTES: dict[str, tuple[str, ...]] = {"/execute": ("POST",), "/health": ("GET", "HEAD")}
+#: The paths and the methods they answer (GET answers HEAD too).
+URLS = Map(
+    [
+        Rule("/execute", endpoint="execute", methods=["POST"]),
+        Rule("/health", endpoint="health", methods=["GET"]),
+    ]
+)
 
 
 def is_loopback(host: str) -> bool:
@@ -74,6 +81,17 @@ def _error(error: RequestError, headers: dict[str, str] | None = None) -> Respon
     return _json(error.body(), error.status, headers)
 
 
+class JSONRequest(Request):
+    """A request whose JSON body, when it is not JSON, is a `RequestError` (415 or 400)."""
+
+    def on_json_loading_failed(self, e: ValueError | None) -> t.Any:
+        if e is None:  # not sent as JSON
+            given = self.mimetype or "none"
+            message = f"the body must be JSON (Content-Type: application/json), not {given}"
+            raise RequestError("unsupported_media_type", message, ["application/json"], status=415)
+        raise RequestError("invalid_json", f"the body is not valid JSON: {e}")
+
+
 class MirrorApp:
     """The WSGI application."""
 
@@ -85,7 +103,7 @@ class MirrorApp:
         self.max_body = max_body
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        request = Request(environ)
+        request = JSONRequest(environ)
         started = time.perf_counter()
         response = self.respond(request)
         logger.info(
@@ -97,7 +115,7 @@ class MirrorApp:
         )
         return response(environ, start_response)
 
-    def respond(self, request: Request) -> Response:
+    def respond(self, request: JSONRequest) -> Response:
         """The response to one request; never raises, never shows a traceback."""
         try:
             return self._respond(request)
@@ -123,7 +141,7 @@ class MirrorApp:
             return False
         return hmac.compare_digest(given.strip().encode(), self._token)
 
-    def _respond(self, request: Request) -> Response:
+    def _respond(self, request: JSONRequest) -> Response:
         if not self.authorized(request):
             error = RequestError(
                 "unauthorized",
@@ -131,46 +149,30 @@ class MirrorApp:
                 status=401,
             )
             return _error(error, {"WWW-Authenticate": 'Bearer realm="pinterest-mirror"'})
-        methods = ROUTES.get(request.path)
-        if methods is None:
-            raise RequestError(
-                "unknown_path", f"no such path {request.path!r}", list(ROUTES), status=404
-            )
-        if request.method not in methods:
-            message = f"{request.path} accepts {', '.join(methods)}, not {request.method}"
-            error = RequestError("method_not_allowed", message, methods, status=405)
-            return _error(error, {"Allow": ", ".join(methods)})
-        if request.path == "/health":
-            return _json({"status": "ok"})
-        return _json(self.executor.execute(self._body(request)))
-
-    def _body(self, request: Request) -> object:
-        if request.content_length is not None and request.content_length > self.max_body:
-            raise self._too_large()
-        if request.mimetype != "application/json":
-            given = request.mimetype or "none"
-            message = f"the body must be JSON (Content-Type: application/json), not {given}"
-            raise RequestError("unsupported_media_type", message, ["application/json"], status=415)
-        raw = self._read(request)
         try:
-            return json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as error:
-            raise RequestError("invalid_json", f"the body is not valid JSON: {error}") from None
-
-    def _read(self, request: Request) -> bytes:
-        """The body, at most ``max_body`` bytes (also when sent chunked, without a length)."""
-        chunks: list[bytes] = []
-        size = 0
-        while chunk := request.stream.read(min(65536, self.max_body + 1 - size)):
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > self.max_body:
-                raise self._too_large()
-        return b"".join(chunks)
-
-    def _too_large(self) -> RequestError:
-        message = f"the body is larger than {self.max_body} bytes"
-        return RequestError("payload_too_large", message, status=413)
+            endpoint, _ = URLS.bind_to_environ(request.environ).match()
+        except NotFound:
+            paths = [rule.rule for rule in URLS.iter_rules()]
+            message = f"no such path {request.path!r}"
+            raise RequestError("unknown_path", message, paths, status=404) from None
+        except MethodNotAllowed as error:
+            methods = sorted(error.valid_methods or ())
+            message = f"{request.path} accepts {', '.join(methods)}, not {request.method}"
+            not_allowed = RequestError("method_not_allowed", message, methods, status=405)
+            return _error(not_allowed, {"Allow": ", ".join(methods)})
+        if endpoint == "health":
+            return _json({"status": "ok"})
+        # werkzeug stops reading a body sent chunked at this limit, silently: one byte
+        # more than `max_body` tells a body that is too large from one that is not
+        request.max_content_length = self.max_body + 1
+        try:
+            too_large = len(request.get_data()) > self.max_body
+        except RequestEntityTooLarge:  # its Content-Length says so
+            too_large = True
+        if too_large:
+            message = f"the body is larger than {self.max_body} bytes"
+            raise RequestError("payload_too_large", message, status=413)
+        return _json(self.executor.execute(request.get_json()))
 
 
 class MirrorServer(BackgroundServer):

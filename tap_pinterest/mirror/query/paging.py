@@ -13,15 +13,16 @@ import json
 import math
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from tap_pinterest.mirror import dialects, textsearch
-from tap_pinterest.mirror.errors import QueryError
+from tap_pinterest.mirror.db import dialects, textsearch
+from tap_pinterest.mirror.db.errors import QueryError
 
 if TYPE_CHECKING:
-    from tap_pinterest.mirror.query import Compiler
-    from tap_pinterest.mirror.schema import FieldInfo
+    from tap_pinterest.mirror.db.schema import FieldInfo
+    from tap_pinterest.mirror.query.language import Compiler
 
 
 def page(  # noqa: PLR0917
@@ -162,6 +163,14 @@ def query_hash(entity: str, query: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+class Cursor(msgspec.Struct, forbid_unknown_fields=True):
+    """A cursor's payload: the query's hash, the last row's sort values and `_rowid`."""
+
+    q: str
+    v: list[str | int | float | bool | None]
+    k: int
+
+
 def encode_cursor(token: str, values: list[Any], key: int) -> str:
     raw = dialects.dumps({"q": token, "v": values, "k": key}).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -180,20 +189,15 @@ def decode_cursor(cursor: object, token: str, n_values: int) -> tuple[list[Any],
         payload = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise bad from exc
-    if not isinstance(payload, dict) or set(payload) != {"q", "v", "k"}:
+    try:
+        decoded = msgspec.convert(payload, Cursor)
+    except msgspec.ValidationError as exc:
+        raise bad from exc
+    if len(decoded.v) != n_values:
         raise bad
-    values, rowid = payload["v"], payload["k"]
-    if (
-        not isinstance(values, list)
-        or len(values) != n_values
-        or not isinstance(rowid, int)
-        or isinstance(rowid, bool)
-        or not all(v is None or isinstance(v, str | int | float | bool) for v in values)
-    ):
-        raise bad
-    if payload["q"] != token:
+    if decoded.q != token:
         raise QueryError(
             "The cursor belongs to a different query (entity, filter or sort changed).",
             "invalid_cursor",
         )
-    return values, rowid
+    return decoded.v, decoded.k

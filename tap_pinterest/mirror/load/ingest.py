@@ -3,7 +3,7 @@
 The mirror stores each record's JSON text as the tap sent it, so a RECORD is read with
 msgspec as far as the loader needs it: the envelope, the record as raw JSON text, and the
 raw JSON text of the key and promoted (`f_<field>`) fields. The database types the
-promoted values (`store.json_value`), exactly as it did when it read them from the record.
+promoted values (`db.store.json_value`), exactly as it did when it read them from the record.
 
 A record carrying `_sdc_*` fields (a deletion, or a tap that adds Singer metadata) takes
 the slow path: parsed, the metadata removed, serialized again.
@@ -23,9 +23,9 @@ import msgspec
 from singer_sdk.singerlib.encoding.base import GenericSingerReader
 from singer_sdk.singerlib.exceptions import InvalidInputLine
 
-from tap_pinterest.mirror import dialects
-from tap_pinterest.mirror.errors import RecordKeyError
-from tap_pinterest.mirror.store import Batch, StreamInfo
+from tap_pinterest.mirror.db import dialects
+from tap_pinterest.mirror.db.errors import RecordKeyError
+from tap_pinterest.mirror.db.types import Batch, StreamInfo
 
 _NULL = msgspec.Raw(b"null")
 _MISSING = msgspec.Raw(b"")

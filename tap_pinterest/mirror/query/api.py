@@ -8,11 +8,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from tap_pinterest.mirror import database, dialects, paging
-from tap_pinterest.mirror.database import DEFAULT_URL
-from tap_pinterest.mirror.errors import NotFoundError, QueryError
-from tap_pinterest.mirror.query import Compiler
-from tap_pinterest.mirror.store import Store, StreamInfo
+from tap_pinterest.mirror.db import database, dialects
+from tap_pinterest.mirror.db.database import DEFAULT_URL
+from tap_pinterest.mirror.db.errors import NotFoundError, QueryError
+from tap_pinterest.mirror.db.store import Store
+from tap_pinterest.mirror.db.types import StreamInfo
+from tap_pinterest.mirror.query import paging
+from tap_pinterest.mirror.query.language import Compiler
 
 #: The most records one page holds (`limit` runs from 1 to this), and the default page.
 MAX_LIMIT = 1000
@@ -49,7 +51,7 @@ class Mirror:
         if self._store is None:
             if self._sqlite_missing():
                 return None
-            self._store = Store(database.open_engine(self.url))
+            self._store = Store.open(self.url)
         return self._store
 
     def _entity(self, conn: Connection, store: Store, entity: object) -> StreamInfo:
@@ -133,7 +135,7 @@ class Mirror:
         cursor: str | None = None,
         fields: list[str | list[str]] | None = None,
     ) -> dict[str, Any]:
-        """Filter, sort and page `entity`; see the module docs of `query` for the language."""
+        """Filter, sort and page `entity` (the language: the docs of `query.language`)."""
         started = time.perf_counter()
         _check_limit(limit)
         query = {} if query is None else query

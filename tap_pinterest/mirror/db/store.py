@@ -1,0 +1,174 @@
+"""The mirror's tables, SQLite or PostgreSQL, and `Store`, which reads their catalog.
+
+Layout of a stream table `mirror_<stream>`:
+
+- `_rowid` integer primary key (the FTS5 content rowid on SQLite);
+- `_pk` text, unique: the key (a single key as text, a composite key as a JSON array);
+- `_version` the Singer table version of the last write (ACTIVATE_VERSION deletes older);
+- `_record` the whole record (JSON on SQLite, JSONB on PostgreSQL);
+- `f_<field>` a typed copy of the top-level scalar fields that are searched often: ids,
+  times and statuses get a b-tree index on (`f_<field>`, `_rowid`), the order a sorted
+  page is read in; the text fields get a word index (FTS5 on SQLite; on PostgreSQL
+  a GIN tsvector index of the words, plus pg_trgm for `like`).
+
+`mirror_streams` holds, per stream, the merged schema, key properties, promoted columns,
+a generation counter bumped on every layout change, and when it was last loaded.
+`mirror_layout` holds the version of this layout (`LAYOUT`): a mirror made by another
+layout is refused with one `DatabaseError` (rebuild it), never migrated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any, Self
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from tap_pinterest.mirror.db import database, dialects
+from tap_pinterest.mirror.db.database import DatabaseError
+from tap_pinterest.mirror.db.types import StreamInfo
+
+CATALOG = "mirror_streams"
+LAYOUT_TABLE = "mirror_layout"
+#: The version of the tables' layout; a change the code cannot read in an older mirror
+#: bumps it (the mirror is then rebuilt: there are no migrations).
+LAYOUT = 1
+REBUILD = "rebuild this mirror (delete it and run a full sync)"
+SQL_TYPES: dict[str, Any] = {
+    "string": sa.Text,
+    "integer": sa.BigInteger,
+    "number": sa.Float,
+    "boolean": sa.Boolean,
+}
+
+
+def catalog_table(metadata: sa.MetaData) -> sa.Table:
+    return sa.Table(
+        CATALOG,
+        metadata,
+        sa.Column("stream", sa.Text, primary_key=True),
+        sa.Column("table_name", sa.Text, nullable=False),
+        sa.Column("key_properties", sa.Text, nullable=False),
+        sa.Column("json_schema", sa.Text, nullable=False),
+        sa.Column("columns", sa.Text, nullable=False),
+        sa.Column("generation", sa.Integer, nullable=False),
+        sa.Column("last_loaded_at", sa.Text),
+    )
+
+
+def layout_table(metadata: sa.MetaData) -> sa.Table:
+    return sa.Table(LAYOUT_TABLE, metadata, sa.Column("version", sa.Integer, nullable=False))
+
+
+def table_name_for(stream: str) -> str:
+    """`mirror_<stream>`, made safe as an identifier (a hash suffix keeps it unique)."""
+    safe = re.sub(r"[^a-z0-9_]", "_", stream.lower())[:40]
+    if safe != stream:
+        safe = f"{safe}_{hashlib.sha1(stream.encode()).hexdigest()[:8]}"  # noqa: S324
+    return f"mirror_{safe}"
+
+
+def stream_table(
+    name: str, columns: dict[str, str], metadata: sa.MetaData, dialect: str
+) -> sa.Table:
+    """A stream's table. On SQLite `_pk` and `_record` are not declared NOT NULL: a NOT
+    NULL column makes an upsert keep a statement journal (see `load.staging`)."""
+    nullable = dialect == "sqlite"
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("_rowid", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+        sa.Column("_pk", sa.Text, nullable=nullable, unique=True),
+        sa.Column("_version", sa.BigInteger),
+        sa.Column("_record", dialects.JSON, nullable=nullable),
+        *(sa.Column(f"f_{col}", SQL_TYPES[kind]) for col, kind in columns.items()),
+    )
+
+
+def json_value(element: Any, kind: str) -> sa.ColumnElement[Any]:
+    """A JSON path element as a typed SQL value (64-bit integers, floats, booleans, text)."""
+    text = element.as_string()
+    if kind in SQL_TYPES and kind != "string":
+        return sa.cast(text, SQL_TYPES[kind])
+    return text
+
+
+class Store:
+    """Reads the mirror's catalog through one engine (`load.writer.Writer` writes)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+        self.catalog = catalog_table(sa.MetaData())
+        self.layout = layout_table(sa.MetaData())
+        self._infos: dict[str, StreamInfo] = {}
+
+    @classmethod
+    def open(cls, url: str, *, writer: bool = False) -> Self:
+        """The store of `url` (see `database.open_engine`), its layout checked.
+
+        Raises `DatabaseError`, also for a mirror made by another layout.
+        """
+        engine = database.open_engine(url, writer=writer)
+        try:
+            with engine.connect() as conn:
+                check_layout(conn)
+        except DatabaseError:
+            engine.dispose()
+            raise
+        return cls(engine)
+
+    # reading the catalog
+
+    def has_catalog(self) -> bool:
+        return sa.inspect(self.engine).has_table(CATALOG)
+
+    def catalog_rows(self, conn: Connection) -> list[Any]:
+        return list(conn.execute(sa.select(self.catalog).order_by(self.catalog.c.stream)))
+
+    def info(self, conn: Connection, stream: str) -> StreamInfo | None:
+        """The stream's current layout (cached until its generation changes)."""
+        row = conn.execute(sa.select(self.catalog).where(self.catalog.c.stream == stream)).first()
+        if row is None:
+            return None
+        cached = self._infos.get(stream)
+        if cached is not None and cached.generation == row.generation:
+            cached.last_loaded_at = row.last_loaded_at
+            return cached
+        columns = json.loads(row.columns)
+        info = StreamInfo(
+            name=stream,
+            table=stream_table(row.table_name, columns, sa.MetaData(), self.dialect),
+            key_properties=json.loads(row.key_properties),
+            schema=json.loads(row.json_schema),
+            columns=columns,
+            generation=row.generation,
+            last_loaded_at=row.last_loaded_at,
+        )
+        self._infos[stream] = info
+        return info
+
+
+def check_layout(conn: Connection) -> None:
+    """Refuse a mirror made by another layout: one with a catalog but no `mirror_layout`
+    (made before the layout had a version), or with another version in it. An empty
+    database (no catalog yet) passes."""
+    tables = sa.inspect(conn)
+    if not tables.has_table(CATALOG):
+        return
+    version = None
+    if tables.has_table(LAYOUT_TABLE):
+        version = conn.execute(sa.select(layout_table(sa.MetaData()).c.version)).scalar()
+    if version == LAYOUT:
+        return
+    url = database.masked(conn.engine.url)
+    if version is not None and version > LAYOUT:
+        cause = (
+            f"this mirror was made by a later version of tap-pinterest (layout {version}, "
+            f"this one reads layout {LAYOUT})"
+        )
+        raise DatabaseError(url, cause, f"upgrade tap-pinterest, or {REBUILD}")
+    raise DatabaseError(url, "this mirror was made by an earlier layout", REBUILD)

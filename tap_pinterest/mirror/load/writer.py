@@ -1,0 +1,198 @@
+"""`Writer`: the store as the target writes it. Creates a stream's table, evolves it as
+its schema gains fields, upserts batches and deletes what a full sync no longer returned.
+
+The tables' layout is `db.store`'s; on SQLite a batch goes through a staging table
+(`staging`), on PostgreSQL it is one INSERT ... ON CONFLICT.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from tap_pinterest.mirror.db import dialects, textsearch
+from tap_pinterest.mirror.db.schema import (
+    is_indexed,
+    merge_schemas,
+    promoted_columns,
+    text_fields,
+)
+from tap_pinterest.mirror.db.store import (
+    CATALOG,
+    LAYOUT,
+    Store,
+    json_value,
+    stream_table,
+    table_name_for,
+)
+from tap_pinterest.mirror.db.types import Batch, StreamInfo
+from tap_pinterest.mirror.load.staging import StagedUpsert
+
+
+class Writer(Store):
+    """Writes the mirror's tables through one engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine)
+        self._statements: dict[str, tuple[int, Any]] = {}
+
+    def ensure_stream(
+        self, stream: str, schema: dict[str, Any], key_properties: list[str]
+    ) -> StreamInfo:
+        """Create the stream's table, or evolve it to a schema that gained fields."""
+        if not key_properties:
+            msg = f"Stream {stream!r} has no key_properties: the mirror upserts on the key."
+            raise ValueError(msg)
+        with self.engine.begin() as conn:
+            if not sa.inspect(conn).has_table(CATALOG):  # a new mirror
+                self.catalog.create(conn)
+                self.layout.create(conn)
+                conn.execute(sa.insert(self.layout).values(version=LAYOUT))
+            current = self.info(conn, stream)
+            if current is None:
+                return self._create(conn, stream, schema, key_properties)
+            if current.key_properties != list(key_properties):
+                msg = (
+                    f"Stream {stream!r} changed its key from {current.key_properties} to "
+                    f"{list(key_properties)}; drop the mirror's table {current.table.name} first."
+                )
+                raise ValueError(msg)
+            return self._evolve(conn, current, merge_schemas(current.schema, schema))
+
+    def _create(
+        self, conn: Connection, stream: str, schema: dict[str, Any], keys: list[str]
+    ) -> StreamInfo:
+        columns = promoted_columns(schema, keys)
+        name = table_name_for(stream)
+        table = stream_table(name, columns, sa.MetaData(), self.dialect)
+        table.create(conn)
+        for col in columns:
+            self._index(conn, table, col, keys)
+        textsearch.create_text_index(conn, name, text_fields(columns))
+        conn.execute(
+            sa.insert(self.catalog).values(
+                stream=stream,
+                table_name=name,
+                key_properties=json.dumps(keys),
+                json_schema=json.dumps(schema),
+                columns=json.dumps(columns),
+                generation=1,
+            )
+        )
+        info = self.info(conn, stream)
+        if info is None:  # pragma: no cover - just inserted
+            raise RuntimeError(stream)
+        return info
+
+    def _evolve(self, conn: Connection, info: StreamInfo, schema: dict[str, Any]) -> StreamInfo:
+        if schema == info.schema:
+            return info
+        columns = dict(info.columns)
+        added = {
+            col: kind
+            for col, kind in promoted_columns(schema, info.key_properties).items()
+            if col not in columns
+        }
+        columns.update(added)
+        table = stream_table(info.table.name, columns, sa.MetaData(), self.dialect)
+        prep = conn.dialect.identifier_preparer
+        for col, kind in added.items():
+            column = table.c[f"f_{col}"]
+            type_sql = column.type.compile(dialect=conn.dialect)
+            conn.exec_driver_sql(
+                f"ALTER TABLE {prep.quote(table.name)} ADD COLUMN {prep.quote(column.name)} "
+                f"{type_sql}"
+            )
+            # old rows may already carry the field (additionalProperties): copy it over
+            conn.execute(
+                sa.update(table).values({column: json_value(table.c._record[(col,)], kind)})
+            )
+            self._index(conn, table, col, info.key_properties)
+        if text_fields(columns) != info.text_fields:
+            textsearch.create_text_index(conn, table.name, text_fields(columns))
+        conn.execute(
+            sa.update(self.catalog)
+            .where(self.catalog.c.stream == info.name)
+            .values(
+                json_schema=json.dumps(schema),
+                columns=json.dumps(columns),
+                generation=info.generation + 1,
+            )
+        )
+        new = self.info(conn, info.name)
+        if new is None:  # pragma: no cover - just updated
+            raise RuntimeError(info.name)
+        return new
+
+    def _index(self, conn: Connection, table: sa.Table, col: str, keys: list[str]) -> None:
+        if not is_indexed(col, keys):
+            return
+        column = table.c[f"f_{col}"]
+        cols = dialects.sort_index_columns(self.dialect, column, table.c._rowid)
+        sa.Index(f"{table.name}__{col}", *cols).create(conn)
+
+    def upsert(self, conn: Connection, info: StreamInfo, batch: Batch) -> None:
+        """Insert or update a batch's rows (unique by pk) and delete its deleted keys, in
+        the caller's transaction."""
+        if batch.rows != b"[]":
+            statement = self._upsert_statement(info)
+            if isinstance(statement, StagedUpsert):
+                statement.run(conn, batch)
+            else:
+                conn.execute(statement, {"rows": batch.rows, "records": batch.records})
+        for start in range(0, len(batch.deleted), 500):
+            chunk = batch.deleted[start : start + 500]
+            conn.execute(sa.delete(info.table).where(info.table.c._pk.in_(chunk)))
+        self._touch(conn, info)
+
+    def _upsert_statement(self, info: StreamInfo) -> Any:
+        """PostgreSQL: INSERT ... SELECT from the batch's rows ... ON CONFLICT (_pk) DO
+        UPDATE. SQLite: the same through a staging table (`StagedUpsert`)."""
+        cached = self._statements.get(info.name)
+        if cached is not None and cached[0] == info.generation:
+            return cached[1]
+        elements, record = dialects.batch_elements(self.dialect)
+        value = elements.c.value
+        columns = {
+            "_pk": json_value(value[0], "string"),
+            "_version": json_value(value[1], "integer"),
+            "_record": record,
+        }
+        for i, (col, kind) in enumerate(info.columns.items(), start=4):
+            columns[f"f_{col}"] = json_value(value[i], kind)
+        if self.dialect == "sqlite":
+            stmt: Any = StagedUpsert.build(info, columns, elements)
+        else:
+            select = sa.select(*columns.values()).select_from(elements).where(sa.true())
+            stmt = dialects.upsert(self.dialect, info.table, list(columns), select)
+        self._statements[info.name] = (info.generation, stmt)
+        return stmt
+
+    def activate_version(self, info: StreamInfo, version: int) -> int:
+        """Delete the rows a full sync of `version` did not write; return how many."""
+        table = info.table
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                sa.delete(table).where(
+                    sa.or_(table.c._version < version, table.c._version.is_(None))
+                )
+            )
+            self._touch(conn, info)
+        return int(result.rowcount or 0)
+
+    def refresh_statistics(self, info: StreamInfo) -> None:
+        """Update the planner's statistics of the stream's table (after a load)."""
+        with self.engine.begin() as conn:
+            dialects.refresh_statistics(conn, info.table.name)
+
+    def _touch(self, conn: Connection, info: StreamInfo) -> None:
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        conn.execute(
+            sa.update(self.catalog)
+            .where(self.catalog.c.stream == info.name)
+            .values(last_loaded_at=now)
+        )

@@ -1,0 +1,8 @@
+"""The mirror's front ends: the command line `tap-pinterest-mirror` (`cli`) and the HTTP
+endpoint `POST /execute` (`server`), both running requests through `query.execute`.
+
+Imports `tap_pinterest.mirror.query` and `tap_pinterest.mirror.db`, and the shared
+`tap_pinterest.serving`. `cli` is the mirror's one wiring point to the live API: it alone
+imports `tap_pinterest.live` (the tap's adapter), and hands its `list` and `get` to the
+executor as callables.
+"""
