@@ -22,25 +22,14 @@ from tap_pinterest.simulator import Simulator
 
 psycopg = pytest.importorskip("psycopg")
 from psycopg import sql  # noqa: E402
-
-DSN = os.environ.get("E2E_POSTGRES_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=test")
+from warehouse import connect  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
 
-def _connect() -> psycopg.Connection:
-    try:
-        return psycopg.connect(DSN, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        message = f"PostgreSQL is not reachable at {DSN!r}: {exc}".strip()
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{message} -- CI must provide it (see .ci/run)")
-        pytest.skip(f"{message} -- start it to run the end-to-end test")
-
-
 @pytest.fixture(scope="module")
 def database() -> Iterator[psycopg.Connection]:
-    with _connect() as connection:
+    with connect() as connection:
         yield connection
 
 

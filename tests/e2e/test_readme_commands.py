@@ -32,9 +32,9 @@ from tap_pinterest.simulator import Simulator
 
 psycopg = pytest.importorskip("psycopg")
 from psycopg import sql  # noqa: E402
+from warehouse import connect  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
-DSN = os.environ.get("E2E_POSTGRES_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=test")
 TESTED_SECTIONS = ("", "With Meltano", "The sync mirror")
 LEFT_OUT = ("./scripts/test.sh",)
 MARK = "::readme-block::"
@@ -95,7 +95,7 @@ def test_every_readme_command_runs_in_a_fresh_copy(tmp_path) -> None:
     assert not (project / ".venv").exists()
     assert not (project / ".meltano").exists()
     schema = f"readme_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(DSN, autocommit=True, connect_timeout=5) as database:
+    with connect() as database:
         try:
             with Simulator(seed=1, scale=1) as sim:
                 (project / "tap.json").write_text(

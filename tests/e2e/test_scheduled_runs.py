@@ -35,8 +35,8 @@ from tap_pinterest.simulator import Simulator
 psycopg = pytest.importorskip("psycopg")
 from psycopg import sql  # noqa: E402
 from psycopg.conninfo import conninfo_to_dict  # noqa: E402
+from warehouse import DSN, connect  # noqa: E402
 
-DSN = os.environ.get("E2E_POSTGRES_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=test")
 DOC = REPO / "docs" / "scheduled-runs.md"
 
 #: The commands of the workflow: install on a plugin-cache miss, then run.
@@ -65,16 +65,6 @@ SETTING_PREFIXES = ("MELTANO_", "TAP_PINTEREST_", "TARGET_")
 CAMPAIGNS_ROUTE = "/v5/ad_accounts/{ad_account_id}/campaigns"
 
 pytestmark = pytest.mark.e2e
-
-
-def _connect() -> psycopg.Connection:
-    try:
-        return psycopg.connect(DSN, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        message = f"PostgreSQL is not reachable at {DSN!r}: {exc}".strip()
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{message} -- CI must provide it (see .ci/run)")
-        pytest.skip(f"{message} -- start it to run the end-to-end test")
 
 
 def _sqlalchemy_url(dsn: str) -> str:
@@ -184,7 +174,7 @@ class Runner:
 
 @pytest.fixture(scope="module")
 def database() -> Iterator[psycopg.Connection]:
-    with _connect() as connection:
+    with connect() as connection:
         yield connection
 
 
