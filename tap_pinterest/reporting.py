@@ -12,6 +12,8 @@
 - The SDK's "Stream is assumed to be unsorted" warning is true of every incremental
   stream here, but it comes once per partition (per stream and ad account): it is
   logged once per run.
+- The SDK's "Config validation failed" summary is dropped: the tap's own error names
+  the setting.
 """
 
 from __future__ import annotations
@@ -115,9 +117,30 @@ class _OncePerRun(logging.Filter):
 _UNSORTED = _OncePerRun("Stream is assumed to be unsorted")
 
 
-def start_run() -> None:
-    """Begin a run: the SDK's unsorted-stream warning may be logged once more."""
+class _SchemaSummary(logging.Filter):
+    """Drops the SDK's "Config validation failed" warning.
+
+    The SDK logs that summary, naming no setting, whenever the settings fail the schema;
+    the tap then words each failure itself in one line naming the setting
+    (:func:`tap_pinterest.config.validate_settings`), so the summary only doubles it.
+    """
+
+    MESSAGE = "Config validation failed"
+
+    @override
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != self.MESSAGE
+
+
+_SCHEMA_SUMMARY = _SchemaSummary()
+
+
+def start_run(tap_logger: logging.Logger) -> None:
+    """Begin a run: the SDK's unsorted-stream warning may be logged once more, and its
+    settings summary is left to the tap's own one-line errors."""
     sdk_logger = logging.getLogger("singer_sdk")
     if _UNSORTED not in sdk_logger.filters:
         sdk_logger.addFilter(_UNSORTED)
     _UNSORTED.seen = False
+    if _SCHEMA_SUMMARY not in tap_logger.filters:
+        tap_logger.addFilter(_SCHEMA_SUMMARY)

@@ -53,7 +53,7 @@ class TapPinterest(Tap):
         setup_mapper: bool = True,
     ) -> None:
         """Validate the settings (when asked) before any stream or request exists."""
-        start_run()
+        start_run(self.logger)
         self._run_state: RunState | None = None
         self._validate_settings = validate_config
         super().__init__(

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 from conftest import sim_config
-from singer_run import run_cli
+from singer_run import own_lines, run_cli
 
 from tap_pinterest.config import ConfigError, unknown_settings, validate_settings
 from tap_pinterest.settings import DEFAULT_API_URL, DEFAULTS
@@ -116,6 +116,9 @@ def test_discovery_needs_no_credentials() -> None:
         ({"client_id": "app", "client_secret": SECRET}, "refresh_token"),
         ({"access_token": SECRET, "entity_statuses": ["LIVE"]}, "entity_statuses"),
         ({"access_token": SECRET, "ad_account_ids": ["x1"]}, "ad_account_ids"),
+        ({"access_token": SECRET, "api_url": "ftp://example"}, "api_url"),
+        ({"access_token": SECRET, "lookback_days": -1}, "lookback_days"),
+        ({"access_token": SECRET, "max_retries": "five"}, "max_retries"),
     ],
 )
 @pytest.mark.parametrize("mode", [[], ["--test"]])
@@ -137,6 +140,8 @@ def test_cli_prints_one_error_line(tmp_path, config: dict, setting: str, mode: l
     assert setting in errors[0]
     assert "Traceback" not in result.stderr
     assert SECRET not in result.stderr
+    # Nothing but that line and INFO logs: not the SDK's own summary of the same failure.
+    assert [line for line in own_lines(result.stderr) if "| INFO " not in line] == errors
 
 
 def _schema_with_sdk_settings() -> dict:

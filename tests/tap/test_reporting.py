@@ -17,6 +17,7 @@ from singer_sdk.exceptions import (
     MaxRecordsLimitException,
 )
 
+from tap_pinterest.config import ConfigError
 from tap_pinterest.reporting import (
     RunFailedError,
     SyncTimer,
@@ -97,8 +98,8 @@ def test_the_unsorted_warning_comes_once_per_run(shared_sim: Simulator, caplog) 
 
 
 def test_the_once_filter_lets_other_sdk_warnings_through(caplog) -> None:
-    start_run()
-    start_run()  # installed once however many taps a process creates
+    start_run(TapPinterest.logger)
+    start_run(TapPinterest.logger)  # installed once however many taps a process creates
     sdk = logging.getLogger("singer_sdk")
     assert len([f for f in sdk.filters if type(f).__name__ == "_OncePerRun"]) == 1
     caplog.set_level(logging.WARNING)
@@ -108,3 +109,14 @@ def test_the_once_filter_lets_other_sdk_warnings_through(caplog) -> None:
     messages = [r.getMessage() for r in caplog.records]
     assert messages.count("New replication value is null") == 3
     assert len(messages) == 4
+
+
+def test_the_sdks_settings_summary_is_left_to_the_tap_s_own_error(caplog) -> None:
+    """The SDK's "Config validation failed" names no setting; the tap's error does."""
+    caplog.set_level(logging.WARNING)
+    with pytest.raises(ConfigError, match="lookback_days"):
+        TapPinterest(config={"access_token": "x", "lookback_days": -1})
+    messages = [r.getMessage() for r in caplog.records]
+    assert "Config validation failed" not in messages
+    TapPinterest.logger.warning("Another warning")
+    assert "Another warning" in [r.getMessage() for r in caplog.records]
