@@ -229,9 +229,10 @@ class Converter:
 
     def component(self, name: str) -> Mapping[str, Any]:
         try:
-            return self._components[name]
+            component: Mapping[str, Any] = self._components[name]
         except KeyError:
             raise SpecError(f"component schema {name!r} is not in the spec") from None
+        return component
 
     def _resolve(self, ref: str) -> tuple[str, Mapping[str, Any]]:
         prefix = "#/components/schemas/"

@@ -1,6 +1,8 @@
-"""How the tap leans on singer-sdk, declared where it happens and checked against the SDK.
+"""How the package leans on singer-sdk, declared where it happens and checked against the SDK.
 
-- Every SDK hook a class of the tap overrides carries ``@override``.
+The tap, the mirror's target and reader, and every other module of the package:
+
+- Every SDK hook a class overrides carries ``@override``.
 - A module that uses or overrides private SDK members (``_tap``, ...) lists them in one
   comment at its top, one ``#   Class._member: why`` line each. Every member listed must
   exist in the pinned singer-sdk, and the list must be exactly the private SDK names the
@@ -25,6 +27,9 @@ from singer_sdk.authenticators import (
     BearerTokenAuthenticator,
     OAuthAuthenticator,
 )
+from singer_sdk.singerlib.encoding.base import GenericSingerReader
+from singer_sdk.sinks import BatchSink, Sink
+from singer_sdk.target_base import Target
 
 PACKAGE = Path(__file__).resolve().parents[1] / "tap_pinterest"
 SDK_VERSION = importlib.metadata.version("singer-sdk")
@@ -41,6 +46,10 @@ SDK_CLASSES: dict[str, type] = {
         BearerTokenAuthenticator,
         OAuthAuthenticator,
         metrics.Timer,
+        Target,
+        Sink,
+        BatchSink,
+        GenericSingerReader,
     )
 }
 #: Constructors are not hooks.
@@ -52,12 +61,8 @@ def _module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-#: The tap's own modules: not the mirror, not the simulator.
-TAP_MODULES = [
-    path
-    for path in sorted(PACKAGE.rglob("*.py"))
-    if path.relative_to(PACKAGE).parts[0] not in {"mirror", "simulator"}
-]
+#: Every module of the package: the tap, the mirror and the simulator.
+MODULES = sorted(PACKAGE.rglob("*.py"))
 
 
 def _assigned_in_init(cls: type) -> set[str]:
@@ -144,7 +149,7 @@ def problems(source: str) -> list[str]:
     return out
 
 
-@pytest.mark.parametrize("path", TAP_MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_private_sdk_members_are_declared_and_exist(path: Path) -> None:
     assert problems(path.read_text()) == [], f"{path.relative_to(PACKAGE)}: see {HEADER!r}"
 
@@ -206,7 +211,7 @@ def unmarked_overrides(module: t.Any) -> list[str]:
 @pytest.mark.parametrize(
     "path",
     # __main__ runs the command line when imported; it defines no class.
-    [p for p in TAP_MODULES if p.name != "__main__.py"],
+    [p for p in MODULES if p.name != "__main__.py"],
     ids=lambda p: str(p.relative_to(PACKAGE)),
 )
 def test_every_overridden_sdk_hook_carries_override(path: Path) -> None:

@@ -45,7 +45,7 @@ class FiniteFloatRange(click.FloatRange):
         return number
 
 
-class RateLimit(click.ParamType):
+class RateLimit(click.ParamType[tuple[str, int, float], str]):
     """`CATEGORY=REQUESTS/SECONDS` -> (category, requests, window seconds)."""
 
     name = "rate limit"

@@ -90,7 +90,7 @@ def stream_table(
 
 def json_value(element: Any, kind: str) -> sa.ColumnElement[Any]:
     """A JSON path element as a typed SQL value (64-bit integers, floats, booleans, text)."""
-    text = element.as_string()
+    text: sa.ColumnElement[Any] = element.as_string()
     if kind in SQL_TYPES and kind != "string":
         return sa.cast(text, SQL_TYPES[kind])
     return text

@@ -22,6 +22,7 @@ from typing import IO, Any, cast
 import msgspec
 from singer_sdk.singerlib.encoding.base import GenericSingerReader
 from singer_sdk.singerlib.exceptions import InvalidInputLine
+from typing_extensions import override
 
 from tap_pinterest.mirror.db import dialects
 from tap_pinterest.mirror.db.errors import RecordKeyError
@@ -129,12 +130,14 @@ class MirrorReader(GenericSingerReader[str]):
     on_idle: Callable[[], None] | None = None
 
     @property
+    @override
     def default_input(self) -> IO[str]:
         if self.idle_after is None or self.on_idle is None:
             return sys.stdin
         # only ever iterated (GenericSingerReader.process_lines)
         return cast("IO[str]", InputFeed(sys.stdin.fileno(), self.idle_after, self.on_idle))
 
+    @override
     def deserialize_json(self, line: str) -> dict[str, Any]:
         try:
             envelope = _decode_envelope.decode(line)

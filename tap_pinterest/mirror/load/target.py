@@ -20,6 +20,13 @@ it reads any input, so a database it cannot use fails at once, as one error line
   stream has synced in full, so a sync cut short deletes nothing.
 """
 
+# Private singer-sdk members used here (tests/test_sdk_coupling.py checks this list):
+#   Target._process_record_message: a RECORD's JSON text goes to the sink unparsed
+#   Target._process_state_message: a STATE is held back until its interval is over
+#   Target._write_state_message: a STATE is written only once its records are committed
+#   Target._handle_max_record_age: after every record, a held-back STATE that came due
+#   Target._latest_state: tells whether a STATE message changed the state
+
 from __future__ import annotations
 
 import copy
@@ -37,6 +44,7 @@ from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.sinks import BatchSink
 from singer_sdk.target_base import Target
 from sqlalchemy.engine import Connection
+from typing_extensions import override
 
 from tap_pinterest.mirror.db.database import DEFAULT_URL, SUPPORTED, DatabaseError
 from tap_pinterest.mirror.load.ingest import MirrorReader, RawRecord, RowEncoder
@@ -77,15 +85,18 @@ class MirrorSink(BatchSink):
         self.schema = {"type": "object", "properties": {}, "additionalProperties": True}
 
     @property
+    @override
     def include_sdc_metadata_properties(self) -> bool:
         """Always on: the RECORD's `version` arrives as `_sdc_table_version`."""
         return True
 
     @property
+    @override
     def validate_schema(self) -> bool:
         """Off unless `validate_records` is set: the tap's records follow its schemas."""
         return bool(self.config.get("validate_records", False))
 
+    @override
     def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
         """The SDK's record path (stream maps, flattening or validation configured)."""
         self._rows.add_record(record, record.pop("_sdc_table_version", None))
@@ -96,6 +107,7 @@ class MirrorSink(BatchSink):
         self._rows.add(text, version)
         self.record_counter_metric.increment()
 
+    @override
     def process_batch(self, context: dict[str, Any]) -> None:
         self.flush()
 
@@ -108,6 +120,7 @@ class MirrorSink(BatchSink):
         self.tally_record_written(batch.count)
         self._written += batch.count
 
+    @override
     def activate_version(self, new_version: int) -> None:
         """Commit the records before it, then delete the rows older than `new_version`."""
         self.flush()
@@ -120,6 +133,7 @@ class MirrorSink(BatchSink):
             self.stream_name,
         )
 
+    @override
     def clean_up(self) -> None:
         """At the end of the input: write what is still buffered, then refresh the
         table's planner statistics if records were written."""
@@ -175,7 +189,7 @@ class TargetPinterestMirror(Target):
         self._pending: deque[Future[None]] = deque()
         # the writer thread's connection, kept for the whole run so its page cache stays
         # warm from one transaction to the next; `_conn` is set while a transaction is open
-        self._session: Connection | None = None
+        self._kept_connection: Connection | None = None
         self._conn: Connection | None = None
         self._uncommitted = 0
         self._began = 0.0
@@ -190,6 +204,7 @@ class TargetPinterestMirror(Target):
             self.message_reader.on_idle = self._drain_if_state_due
 
     @classmethod
+    @override
     def invoke(cls, *args: Any, **kwargs: Any) -> None:
         """The command line: a database that cannot be used is one error line (the
         traceback is logged at debug level: LOGLEVEL=debug) and exit status 1."""
@@ -230,9 +245,9 @@ class TargetPinterestMirror(Target):
         if self._failure is not None:
             raise self._failure  # the batches after a failed one are not written either
         if self._conn is None:
-            if self._session is None:
-                self._session = self.store.engine.connect()
-            self._conn = self._session
+            if self._kept_connection is None:
+                self._kept_connection = self.store.engine.connect()
+            self._conn = self._kept_connection
             self._conn.begin()
             self._began = time.monotonic()
         try:
@@ -251,6 +266,7 @@ class TargetPinterestMirror(Target):
         if conn is not None:
             conn.commit()
 
+    @override
     def _process_record_message(self, message_dict: dict[str, Any]) -> None:
         """A RECORD: its JSON text goes straight to the sink when the stream needs none of
         the SDK's per-record work (no stream map, flattening or validation); otherwise
@@ -282,12 +298,13 @@ class TargetPinterestMirror(Target):
         sink = self.get_sink(stream)
         return sink if isinstance(sink, MirrorSink) else None
 
+    @override
     def process_endofpipe(self) -> None:
         try:
             super().process_endofpipe()
             self.wait_for_writes()
         finally:
-            self._writer.submit(self._close_session).result()
+            self._writer.submit(self._close_kept_connection).result()
             self._writer.shutdown()
 
     def _rollback(self) -> None:
@@ -296,13 +313,14 @@ class TargetPinterestMirror(Target):
         if conn is not None:
             conn.rollback()
 
-    def _close_session(self) -> None:
+    def _close_kept_connection(self) -> None:
         """On the writer thread, at the end: roll back what is left open, and close."""
         self._rollback()
-        session, self._session = self._session, None
+        session, self._kept_connection = self._kept_connection, None
         if session is not None:
             session.close()
 
+    @override
     def _write_state_message(self, state: dict[str, Any]) -> None:
         """Write a STATE once every record before it is committed (and only once: the
         end-of-input drain would repeat the last one)."""
@@ -313,6 +331,7 @@ class TargetPinterestMirror(Target):
             self._emitted_state = state
             super()._write_state_message(state)
 
+    @override
     def _process_state_message(self, message_dict: dict[str, Any]) -> None:
         """Keep the STATE; commit every pending record and write it when it is due."""
         before = self._latest_state
@@ -321,6 +340,7 @@ class TargetPinterestMirror(Target):
             self._state_waiting = True
             self._drain_if_state_due()
 
+    @override
     def _handle_max_record_age(self) -> None:
         """After every record: the SDK's drain by record age, and a STATE that is due."""
         super()._handle_max_record_age()

@@ -20,6 +20,7 @@ import typing as t
 from pathlib import Path
 
 import click
+from typing_extensions import override
 
 from tap_pinterest.mirror.db import database
 from tap_pinterest.mirror.db.database import DEFAULT_URL, DatabaseError
@@ -97,11 +98,12 @@ class _Group(click.Group):
         return super().resolve_command(ctx, args)
 
 
-class _Integer(click.ParamType):
+class _Integer(click.ParamType[int, str]):
     """An integer, refused as `invalid int value: 'ten'`."""
 
     name = "integer"
 
+    @override
     def convert(
         self, value: t.Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> int:

@@ -207,6 +207,10 @@ def _pin_options(ctx: Ctx) -> tuple[set[str] | None, Callable[[Record], Record] 
     return (set(creative) if creative else None), (with_pin_metrics if metrics else None)
 
 
+def _every_pin(_pin: Record) -> bool:
+    return True
+
+
 def _filter_creative(pins: Iterable[Record], creative: set[str] | None) -> list[Record]:
     return [p for p in pins if creative is None or p["creative_type"] in creative]
 
@@ -279,7 +283,7 @@ def pins(ctx: Ctx) -> Listing:
 
     def load() -> list[Record]:
         boards_ok = {b["id"] for b in ctx.dataset.boards if b["privacy"] in privacy}
-        test = keep.get(pin_filter or "", lambda _p: True)
+        test = keep.get(pin_filter or "", _every_pin)
         return _filter_creative(
             (p for p in ctx.dataset.pins if p["board_id"] in boards_ok and test(p)), creative
         )
