@@ -36,8 +36,9 @@ from tap_pinterest.errors import (
     describe_request_failure,
     pinterest_error,
 )
-from tap_pinterest.pacing import PacedSession, Pacer
+from tap_pinterest.pacing import PacedSession
 from tap_pinterest.reporting import SyncTimer, one_line, stopped_at_record_limit
+from tap_pinterest.run_state import RunState
 from tap_pinterest.schema_files import schemas_dir
 from tap_pinterest.settings import DEFAULT_USER_AGENT
 
@@ -51,29 +52,6 @@ if t.TYPE_CHECKING:
 
 #: The largest page Pinterest serves on every list endpoint the tap reads.
 PAGE_SIZE = 250
-
-
-class RunState:
-    """What the streams of one tap run share.
-
-    - the authenticator (one per tap instance, never a process-wide singleton);
-    - the ids each stream has read per ad account, so that a later stream (the
-      keywords of every ad group, the analytics of every campaign) can use them
-      instead of listing the same entities again.
-    """
-
-    def __init__(self, authenticator: PinterestAuthenticator, pacer: Pacer) -> None:
-        self.authenticator = authenticator
-        self.pacer = pacer
-        self._ids: dict[tuple[str, str], list[str]] = {}
-
-    def remember_ids(self, entity: str, parent_id: str, ids: list[str]) -> None:
-        """Record every id a complete read of ``entity`` returned under the parent."""
-        self._ids[entity, parent_id] = ids
-
-    def known_ids(self, entity: str, parent_id: str) -> list[str] | None:
-        """The ids of ``entity`` read in this run under the parent, or None if not read."""
-        return self._ids.get((entity, parent_id))
 
 
 def _tree(stream: PinterestStream) -> list[PinterestStream]:

@@ -11,10 +11,10 @@ from singer_sdk import Tap
 from typing_extensions import override
 
 from tap_pinterest.auth import AccessTokenAuthenticator, RefreshTokenAuthenticator
-from tap_pinterest.client import RunState
 from tap_pinterest.config import check_config_file, validate_settings
 from tap_pinterest.pacing import Pacer
 from tap_pinterest.reporting import failures_in_one_line, start_run
+from tap_pinterest.run_state import RunState
 from tap_pinterest.settings import CONFIG_JSONSCHEMA, REFRESH_SETTINGS, effective
 from tap_pinterest.streams import STREAM_TYPES
 

@@ -23,7 +23,7 @@ LAYERS = (
         "tap_pinterest.pacing",
         "tap_pinterest.reporting",
     },
-    {"tap_pinterest.client", "tap_pinterest.auth"},
+    {"tap_pinterest.client", "tap_pinterest.auth", "tap_pinterest.run_state"},
     {"tap_pinterest.streams"},
     {"tap_pinterest.tap", "tap_pinterest.__main__"},
     # The tap's live list/get for the mirror's command line: it stands on the tap.
