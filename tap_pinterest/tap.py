@@ -1,9 +1,14 @@
 """TapPinterest: the settings (declared in :mod:`tap_pinterest.settings`), their
-validation, and the stream registry."""
+validation, the stream registry, and how a run ends (a stop on SIGTERM, one summary
+line per stream for what was repaired or skipped)."""
+
+# Private singer-sdk members used here (tests/test_sdk_coupling.py checks this list):
+#   Tap._handle_termination: the first SIGTERM stops at the next page, not at once
 
 from __future__ import annotations
 
 import copy
+import signal
 import typing as t
 from types import MappingProxyType
 
@@ -11,15 +16,19 @@ from singer_sdk import Tap
 from typing_extensions import override
 
 from tap_pinterest.auth import AccessTokenAuthenticator, RefreshTokenAuthenticator
+from tap_pinterest.client import PinterestStream
 from tap_pinterest.config import check_config_file, validate_settings
 from tap_pinterest.pacing import Pacer
 from tap_pinterest.reporting import failures_in_one_line, start_run
 from tap_pinterest.run_state import RunState
 from tap_pinterest.settings import CONFIG_JSONSCHEMA, REFRESH_SETTINGS, effective
+from tap_pinterest.stopping import StopRequest, SyncStoppedError
 from tap_pinterest.streams import STREAM_TYPES
 
 if t.TYPE_CHECKING:
     from pathlib import PurePath
+
+    from types import FrameType
 
     import click
     from singer_sdk.streams import Stream
@@ -54,6 +63,7 @@ class TapPinterest(Tap):
     ) -> None:
         """Validate the settings (when asked) before any stream or request exists."""
         start_run(self.logger)
+        self.stop_request = StopRequest()
         self._run_state: RunState | None = None
         self._validate_settings = validate_config
         super().__init__(
@@ -113,6 +123,35 @@ class TapPinterest(Tap):
         """The dry run (``--test``); an expected failure ends it with one line."""
         with failures_in_one_line(cls.logger):
             super().cb_test(ctx, param, value)
+
+    @override
+    def sync_all(self) -> None:
+        """Sync; on a stop (SIGTERM) write the state and end without error.
+
+        Either way, each stream that repaired or skipped something says so in one line.
+        """
+        try:
+            super().sync_all()
+        except SyncStoppedError as stopped:
+            self.state_writer.write_state(self.state)
+            self.logger.warning("%s", stopped)
+        finally:
+            for stream in self.streams.values():
+                for line in t.cast("PinterestStream", stream).run_summary():
+                    self.logger.warning("%s", line)
+
+    @override
+    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+        """The first SIGTERM (or SIGINT) stops the sync after the page in progress
+        (:mod:`tap_pinterest.stopping`); a second one stops at once, the SDK's way."""
+        if self.stop_request.requested:
+            super()._handle_termination(signum, frame)
+            return
+        self.stop_request.request(signum)
+        self.logger.warning(
+            "Received %s: finishing the page in progress, then writing the state and stopping",
+            signal.Signals(signum).name,
+        )
 
     @property
     def run_state(self) -> RunState:
