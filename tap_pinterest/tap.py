@@ -13,6 +13,7 @@ import typing as t
 from types import MappingProxyType
 
 from singer_sdk import Tap
+from singer_sdk.singerlib import StateMessage
 from typing_extensions import override
 
 from tap_pinterest.auth import AccessTokenAuthenticator, RefreshTokenAuthenticator
@@ -133,7 +134,8 @@ class TapPinterest(Tap):
         try:
             super().sync_all()
         except SyncStoppedError as stopped:
-            self.state_writer.write_state(self.state)
+            # written even if unchanged: the last message says where to resume
+            self.write_message(StateMessage(value=self.state))
             self.logger.warning("%s", stopped)
         finally:
             for stream in self.streams.values():

@@ -58,6 +58,8 @@ class Files:
     folder: Path
     config: dict[str, Any]
     streams: list[str] = field(default_factory=lambda: list(STREAMS))
+    #: Runs started so far (see `tap_command`).
+    runs: int = 0
 
     def tap_args(self, state: dict[str, Any] | None = None) -> list[str]:
         config = self.folder / "tap.json"
@@ -73,9 +75,11 @@ class Files:
         return args
 
 
-def tap_command(args: list[str]) -> list[str]:
-    """`tap-pinterest ARGS` on a clock that starts at FROZEN."""
-    return [sys.executable, str(FROZEN_RUN), FROZEN.isoformat(), "tap_pinterest", *args]
+def tap_command(args: list[str], run: int = 0) -> list[str]:
+    """`tap-pinterest ARGS` on a clock that starts at FROZEN plus `run` minutes (runs
+    that follow one another start at different times, as their table versions do)."""
+    moment = FROZEN + dt.timedelta(minutes=run)
+    return [sys.executable, str(FROZEN_RUN), moment.isoformat(), "tap_pinterest", *args]
 
 
 @dataclass
