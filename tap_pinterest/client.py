@@ -249,6 +249,8 @@ class PinterestStream(RESTStream[str | None]):
         if self.parent_stream_type is None and not state:
             for stream in _tree(self):
                 stream.activate_synced_version()
+                for line in stream.run_summary():
+                    self.logger.warning("%s", line)
 
     def activate_synced_version(self) -> None:
         """Send this run's ACTIVATE_VERSION, if this stream takes one (after a full sync)."""
@@ -304,7 +306,7 @@ class PinterestStream(RESTStream[str | None]):
         self.run_state.remember_ids(self.name, _parent_id(context), ids)
 
     def run_summary(self) -> list[str]:
-        """Lines for the end of the run: what this stream repaired or skipped."""
+        """Lines for the end of the stream's sync: what it repaired or skipped."""
         if not self.replaced_surrogates:
             return []
         return [
@@ -412,7 +414,9 @@ class PinterestStream(RESTStream[str | None]):
         )
         stop = self.stop_request
 
-        def attempt(prepared: requests.PreparedRequest, context: Context | None) -> requests.Response:
+        def attempt(
+            prepared: requests.PreparedRequest, context: Context | None
+        ) -> requests.Response:
             """One try: not after a stop was asked for; a failure names its request."""
             stop.check()
             try:

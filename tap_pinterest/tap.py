@@ -1,6 +1,5 @@
 """TapPinterest: the settings (declared in :mod:`tap_pinterest.settings`), their
-validation, the stream registry, and how a run ends (a stop on SIGTERM, one summary
-line per stream for what was repaired or skipped)."""
+validation, the stream registry, and a stop on SIGTERM."""
 
 # Private singer-sdk members used here (tests/test_sdk_coupling.py checks this list):
 #   Tap._handle_termination: the first SIGTERM stops at the next page, not at once
@@ -17,7 +16,6 @@ from singer_sdk.singerlib import StateMessage
 from typing_extensions import override
 
 from tap_pinterest.auth import AccessTokenAuthenticator, RefreshTokenAuthenticator
-from tap_pinterest.client import PinterestStream
 from tap_pinterest.config import check_config_file, validate_settings
 from tap_pinterest.pacing import Pacer
 from tap_pinterest.reporting import failures_in_one_line, start_run
@@ -28,7 +26,6 @@ from tap_pinterest.streams import STREAM_TYPES
 
 if t.TYPE_CHECKING:
     from pathlib import PurePath
-
     from types import FrameType
 
     import click
@@ -64,7 +61,7 @@ class TapPinterest(Tap):
     ) -> None:
         """Validate the settings (when asked) before any stream or request exists."""
         start_run(self.logger)
-        self.stop_request = StopRequest()
+        self.stop_request = StopRequest(on_stop=self._write_state_now)
         self._run_state: RunState | None = None
         self._validate_settings = validate_config
         super().__init__(
@@ -114,9 +111,13 @@ class TapPinterest(Tap):
     @classmethod
     @override
     def invoke(cls, **kwargs: t.Any) -> None:
-        """Sync; an expected failure ends it with one line (:mod:`tap_pinterest.reporting`)."""
+        """Sync; an expected failure ends it with one line (:mod:`tap_pinterest.reporting`);
+        a stop on SIGTERM (:mod:`tap_pinterest.stopping`) with one line and status 0."""
         with failures_in_one_line(cls.logger):
-            super().invoke(**kwargs)
+            try:
+                super().invoke(**kwargs)
+            except SyncStoppedError as stopped:
+                cls.logger.warning("%s", stopped)
 
     @classmethod
     @override
@@ -125,22 +126,10 @@ class TapPinterest(Tap):
         with failures_in_one_line(cls.logger):
             super().cb_test(ctx, param, value)
 
-    @override
-    def sync_all(self) -> None:
-        """Sync; on a stop (SIGTERM) write the state and end without error.
-
-        Either way, each stream that repaired or skipped something says so in one line.
-        """
-        try:
-            super().sync_all()
-        except SyncStoppedError as stopped:
-            # written even if unchanged: the last message says where to resume
-            self.write_message(StateMessage(value=self.state))
-            self.logger.warning("%s", stopped)
-        finally:
-            for stream in self.streams.values():
-                for line in t.cast("PinterestStream", stream).run_summary():
-                    self.logger.warning("%s", line)
+    def _write_state_now(self) -> None:
+        """Write the state, even if unchanged: on a stop, the last message says where to
+        resume."""
+        self.write_message(StateMessage(value=self.state))
 
     @override
     def _handle_termination(self, signum: int, frame: FrameType | None) -> None:

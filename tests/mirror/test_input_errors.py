@@ -83,7 +83,9 @@ def test_a_bad_message_is_one_line_naming_line_stream_and_problem(
     error = caught.value
     assert (error.line, error.stream) == (4, stream)
     assert problem in str(error)
-    assert str(error).startswith(f"line 4 of the input{f' (stream {stream!r})' if stream else ''}: ")
+    assert str(error).startswith(
+        f"line 4 of the input{f' (stream {stream!r})' if stream else ''}: "
+    )
     assert "\n" not in str(error)
 
 
@@ -98,7 +100,9 @@ def test_a_composite_key_must_be_scalar_too(db_url: str) -> None:
     schema = {"properties": {"campaign_id": {"type": "string"}, "date": {"type": "string"}}}
     messages = [schema_message("campaign_analytics", schema, ["campaign_id", "date"])]
     messages.append(record_message("campaign_analytics", {"campaign_id": "c", "date": {"d": 1}}))
-    with pytest.raises(InputError, match=r"line 2 .* an object, not a string.* key property 'date'"):
+    with pytest.raises(
+        InputError, match=r"line 2 .* an object, not a string.* key property 'date'"
+    ):
         run_target(db_url, messages)
 
 

@@ -43,9 +43,10 @@ def _start(files: Files, state: dict[str, Any] | None, db_url: str) -> tuple[Any
     )
     # the target's output goes to files: a pipe nobody reads while the relay writes
     # would fill up and block it
-    with (files.folder / "target.out").open("wb") as out, (
-        files.folder / "target.err"
-    ).open("wb") as err:
+    with (
+        (files.folder / "target.out").open("wb") as out,
+        (files.folder / "target.err").open("wb") as err,
+    ):
         target = subprocess.Popen(
             [
                 str(BIN / "target-pinterest-mirror"),
@@ -67,11 +68,9 @@ def _pipe(
     if none) and whether the run was complete."""
     tap, target = _start(files, state, db_url)
     assert tap.stdout and target.stdin
-    passed = 0
     killed = None
-    for line in tap.stdout:
+    for passed, line in enumerate(tap.stdout, start=1):
         target.stdin.write(line)
-        passed += 1
         if kill and passed == kill[1]:
             killed = kill[0]
             victim = tap if killed == "tap" else target

@@ -82,12 +82,15 @@ def test_other_errors_of_a_batch_call_still_fail_the_sync(
 ) -> None:
     with Simulator(seed=5, scale=0.5) as sim:
         sim.faults.script(CAMPAIGN_ANALYTICS, status=status, body=body, times=None)
-        files = Files(tmp_path, tap_config(sim, start_date=START), ["campaigns", "campaign_analytics"])
+        files = Files(
+            tmp_path, tap_config(sim, start_date=START), ["campaigns", "campaign_analytics"]
+        )
         run = run_tap(files)
         calls = sim.request_log.entries(route=CAMPAIGN_ANALYTICS)
     assert run.returncode != 0
     assert len(calls) == 1  # not bisected
     assert len(run.error_lines) == 1
-    assert f"returned HTTP {status} (Pinterest code {body['code']}): {body['message']}" in (
-        run.error_lines[0]
+    assert (
+        f"returned HTTP {status} (Pinterest code {body['code']}): {body['message']}"
+        in (run.error_lines[0])
     )
