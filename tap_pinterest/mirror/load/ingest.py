@@ -9,6 +9,10 @@ A record carrying `_sdc_*` fields (a deletion, or a tap that adds Singer metadat
 the slow path: parsed, the metadata removed, serialized again.
 """
 
+# Private singer-sdk members used here (tests/test_sdk_coupling.py checks this list):
+#   GenericSingerReader._current_message: the line that failed names its stream
+#   GenericSingerReader._process_unknown_message: an unknown message type is an input error
+
 from __future__ import annotations
 
 import os
@@ -145,6 +149,7 @@ class MirrorReader(GenericSingerReader[str]):
     #: The number of the input line being processed (1 for the first).
     line_number = 0
 
+    @override
     def process_lines(
         self, file_input: IO[str] | None, callbacks: dict[str, Callable[[dict[str, Any]], None]]
     ) -> Any:
@@ -180,6 +185,7 @@ class MirrorReader(GenericSingerReader[str]):
             return None
         return stream if isinstance(stream, str) else None
 
+    @override
     def _process_unknown_message(self, message_dict: dict[str, Any]) -> None:
         msg = f"unknown message type {message_dict['type']!r}"
         raise InvalidInputLine(msg)

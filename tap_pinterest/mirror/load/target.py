@@ -32,6 +32,9 @@ with one line naming the input line, the stream and the problem (`db.errors.Inpu
 #   Target._write_state_message: a STATE is written only once its records are committed
 #   Target._handle_max_record_age: after every record, a held-back STATE that came due
 #   Target._latest_state: tells whether a STATE message changed the state
+#   Target._assert_line_requires: an ACTIVATE_VERSION or BATCH without its keys is refused
+#   Target._process_activate_version_message: only for a stream a SCHEMA declared
+#   Target._process_batch_message: only files inside batch_directories
 
 from __future__ import annotations
 
