@@ -27,14 +27,17 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import JSONPathPaginator, SinglePagePaginator
 from typing_extensions import override
 
+from tap_pinterest.bodies import json_body
 from tap_pinterest.errors import (
     RETRIED_ERRORS,
+    NotJSONError,
     RetryPolicy,
     TokenRejectedError,
     classify,
     describe_error,
     describe_request_failure,
     pinterest_error,
+    with_request,
 )
 from tap_pinterest.pacing import PacedSession
 from tap_pinterest.reporting import SyncTimer, one_line, stopped_at_record_limit
@@ -49,6 +52,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context, Record, RequestFunc
 
     from tap_pinterest.auth import PinterestAuthenticator
+    from tap_pinterest.stopping import StopRequest
 
 #: The largest page Pinterest serves on every list endpoint the tap reads.
 PAGE_SIZE = 250
@@ -68,6 +72,7 @@ def _parent_id(context: Context | None) -> str:
 
 class _HasRunState(t.Protocol):
     run_state: RunState
+    stop_request: StopRequest
 
 
 class PinterestStream(RESTStream[str | None]):
@@ -102,6 +107,8 @@ class PinterestStream(RESTStream[str | None]):
     _held_version: int | None = None
     #: This stream's session, paced under the run's budget (made on first use).
     _paced_session: PacedSession | None = None
+    #: Unpaired surrogates replaced with U+FFFD in this run's answers (see bodies.py).
+    replaced_surrogates: int = 0
 
     @property
     @override
@@ -113,6 +120,11 @@ class PinterestStream(RESTStream[str | None]):
     def run_state(self) -> RunState:
         """The state shared by this tap run's streams."""
         return t.cast("_HasRunState", self._tap).run_state
+
+    @property
+    def stop_request(self) -> StopRequest:
+        """Set when the run was asked to stop (SIGTERM): checked before each request."""
+        return t.cast("_HasRunState", self._tap).stop_request
 
     @property
     @override
@@ -237,6 +249,8 @@ class PinterestStream(RESTStream[str | None]):
         if self.parent_stream_type is None and not state:
             for stream in _tree(self):
                 stream.activate_synced_version()
+                for line in stream.run_summary():
+                    self.logger.warning("%s", line)
 
     def activate_synced_version(self) -> None:
         """Send this run's ACTIVATE_VERSION, if this stream takes one (after a full sync)."""
@@ -291,6 +305,16 @@ class PinterestStream(RESTStream[str | None]):
             yield record
         self.run_state.remember_ids(self.name, _parent_id(context), ids)
 
+    def run_summary(self) -> list[str]:
+        """Lines for the end of the stream's sync: what it repaired or skipped."""
+        if not self.replaced_surrogates:
+            return []
+        return [
+            f"Stream '{self.name}': replaced {self.replaced_surrogates} unpaired UTF-16 "
+            "surrogate(s) in the API's text with U+FFFD (e.g. a title cut in the middle "
+            "of an emoji), so that every target can load it"
+        ]
+
     def entity_ids(self, entity: str, context: Context | None) -> list[str]:
         """Ids of ``entity`` under the context's parent: from this run, else one listing."""
         known = self.run_state.known_ids(entity, _parent_id(context))
@@ -316,7 +340,7 @@ class PinterestStream(RESTStream[str | None]):
             self.logger.info("%s: nothing to list", describe_error(self.name, response))
             return
         try:
-            body = response.json()
+            body = self.response_json(response)
         except ValueError:
             msg = f"{describe_error(self.name, response)} -- the body is not JSON"
             raise FatalAPIError(msg) from None
@@ -328,6 +352,13 @@ class PinterestStream(RESTStream[str | None]):
             )
             raise FatalAPIError(msg)
         yield from items
+
+    def response_json(self, response: requests.Response) -> t.Any:
+        """The parsed body (ValueError if not JSON), unpaired surrogates replaced and
+        counted for this stream (see :mod:`tap_pinterest.bodies`)."""
+        body = json_body(response)
+        self.replaced_surrogates += body.replaced
+        return body.value
 
     @override
     def validate_response(self, response: requests.Response) -> None:
@@ -354,6 +385,14 @@ class PinterestStream(RESTStream[str | None]):
         error = classify(self.name, self.rate_limit_category, response)
         if error is not None:
             raise error
+        try:
+            json_body(response)
+        except ValueError:
+            msg = (
+                f"{describe_error(self.name, response)} -- the body is not JSON "
+                "(an error page of a proxy or CDN?)"
+            )
+            raise NotJSONError(msg, response) from None
 
     def _means_empty(self, response: requests.Response) -> bool:
         if response.status_code < HTTPStatus.BAD_REQUEST or not self.empty_on_codes:
@@ -373,11 +412,25 @@ class PinterestStream(RESTStream[str | None]):
             jitter=self.backoff_jitter,
             logger=None,
         )
-        return decorator(func)
+        stop = self.stop_request
+
+        def attempt(
+            prepared: requests.PreparedRequest, context: Context | None
+        ) -> requests.Response:
+            """One try: not after a stop was asked for; a failure names its request."""
+            stop.check()
+            try:
+                return func(prepared, context)
+            except RETRIED_ERRORS as exc:
+                with_request(exc, prepared)
+                raise
+
+        return decorator(attempt)
 
     @override
     def backoff_handler(self, details: Details) -> None:
         """One short line per retry: what failed, and when the next try is."""
+        self.stop_request.check()  # no retry, and no wait for one, after a SIGTERM
         error = details.get("exception")
         if error is None or isinstance(error, TokenRejectedError):
             return  # validate_response has said that the token is being refreshed

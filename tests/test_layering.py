@@ -22,6 +22,8 @@ LAYERS = (
         "tap_pinterest.config",
         "tap_pinterest.pacing",
         "tap_pinterest.reporting",
+        "tap_pinterest.bodies",
+        "tap_pinterest.stopping",
     },
     {"tap_pinterest.client", "tap_pinterest.auth", "tap_pinterest.run_state"},
     {"tap_pinterest.streams"},

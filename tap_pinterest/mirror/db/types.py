@@ -34,7 +34,12 @@ class StreamInfo:
         self.text_fields = text_fields(self.columns)
 
     def pk_of(self, record: dict[str, Any]) -> str:
-        """The `_pk` text of a record."""
+        """The `_pk` text of a record; a key value must be a string, number or boolean."""
+        for key in self.key_properties:
+            if isinstance(record.get(key), dict | list):
+                kind = "an object" if isinstance(record[key], dict) else "an array"
+                problem = f"{kind}, not a string, number or boolean,"
+                raise RecordKeyError(self.name, key, record, problem=problem)
         if len(self.key_properties) == 1:
             (key,) = self.key_properties
             value = record.get(key)

@@ -9,23 +9,28 @@ A record carrying `_sdc_*` fields (a deletion, or a tap that adds Singer metadat
 the slow path: parsed, the metadata removed, serialized again.
 """
 
+# Private singer-sdk members used here (tests/test_sdk_coupling.py checks this list):
+#   GenericSingerReader._current_message: the line that failed names its stream
+#   GenericSingerReader._process_unknown_message: an unknown message type is an input error
+
 from __future__ import annotations
 
 import os
 import queue
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import IO, Any, cast
 
 import msgspec
+from singer_sdk.exceptions import RecordsWithoutSchemaException
 from singer_sdk.singerlib.encoding.base import GenericSingerReader
 from singer_sdk.singerlib.exceptions import InvalidInputLine
 from typing_extensions import override
 
 from tap_pinterest.mirror.db import dialects
-from tap_pinterest.mirror.db.errors import RecordKeyError
+from tap_pinterest.mirror.db.errors import InputError, RecordKeyError
 from tap_pinterest.mirror.db.types import Batch, StreamInfo
 
 _NULL = msgspec.Raw(b"null")
@@ -59,10 +64,23 @@ class _Envelope(msgspec.Struct):
     type: str
     stream: str | None = None
     record: msgspec.Raw = _NULL
-    version: int | None = None
+    version: Any = None
+
+
+class _Named(msgspec.Struct):
+    stream: Any = None
 
 
 _decode_envelope = msgspec.json.Decoder(_Envelope)
+_decode_stream = msgspec.json.Decoder(_Named)
+#: What a message the target cannot take raises (never the database's errors): the
+#: reader reports it as an `InputError` naming the line.
+INPUT_PROBLEMS = (
+    InvalidInputLine,
+    RecordsWithoutSchemaException,
+    RecordKeyError,
+    msgspec.MsgspecError,
+)
 _decode_any = msgspec.json.Decoder(float_hook=Decimal)
 
 
@@ -128,6 +146,49 @@ class MirrorReader(GenericSingerReader[str]):
 
     idle_after: Callable[[], float | None] | None = None
     on_idle: Callable[[], None] | None = None
+    #: The number of the input line being processed (1 for the first).
+    line_number = 0
+
+    @override
+    def process_lines(
+        self, file_input: IO[str] | None, callbacks: dict[str, Callable[[dict[str, Any]], None]]
+    ) -> Any:
+        """The SDK's loop over the lines; a message the target cannot take ends it with
+        one `InputError`: the line number, the stream and what is wrong."""
+        lines = self._numbered(file_input or self.default_input)
+        try:
+            return super().process_lines(cast("IO[str]", lines), callbacks)
+        except INPUT_PROBLEMS as exc:
+            problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
+            stream = getattr(exc, "stream", None) or self._current_stream()
+            raise InputError(self.line_number, stream, problem) from exc
+
+    def _numbered(self, lines: Iterable[str]) -> Iterator[str]:
+        self.line_number = 0
+        source = iter(lines)
+        while True:
+            try:
+                line = next(source)
+            except StopIteration:
+                return
+            except UnicodeDecodeError as exc:
+                problem = f"not valid UTF-8 ({exc.reason} at byte {exc.start + 1} of the line)"
+                raise InputError(self.line_number + 1, None, problem) from exc
+            self.line_number += 1
+            yield line
+
+    def _current_stream(self) -> str | None:
+        """The stream the current line names, if it names one."""
+        try:
+            stream = _decode_stream.decode(self._current_message or b"").stream
+        except (msgspec.MsgspecError, TypeError, ValueError):
+            return None
+        return stream if isinstance(stream, str) else None
+
+    @override
+    def _process_unknown_message(self, message_dict: dict[str, Any]) -> None:
+        msg = f"unknown message type {message_dict['type']!r}"
+        raise InvalidInputLine(msg)
 
     @property
     @override
@@ -152,6 +213,9 @@ class MirrorReader(GenericSingerReader[str]):
             "record": RawRecord(bytes(envelope.record)),
         }
         if envelope.version is not None:
+            if isinstance(envelope.version, bool) or not isinstance(envelope.version, int):
+                msg = f"a RECORD's version must be an integer, got {envelope.version!r:.50}"
+                raise InvalidInputLine(msg)
             message["version"] = envelope.version
         return message
 
@@ -198,7 +262,11 @@ class RowEncoder:
             self._add(dialects.dumps(record).encode(), version)
 
     def _add(self, text: bytes, version: int | None) -> None:
-        fields = self._decoder.decode(text)
+        try:
+            fields = self._decoder.decode(text)
+        except msgspec.ValidationError:
+            msg = f"a RECORD's record must be a JSON object, got: {text[:200]!r}"
+            raise InvalidInputLine(msg) from None
         values: list[bytes] = [getattr(fields, slot) for slot in self._slots]
         pk = self._pk(values, text)
         cells = b",".join(values[i] or b"null" for i in self._cells)

@@ -25,6 +25,7 @@ from tap_pinterest.errors import describe_error
 from tap_pinterest.settings import ATTRIBUTION_SETTINGS
 from tap_pinterest.streams.ads import AdAccountsStream
 from tap_pinterest.streams.analytics.reports import ReportClient, ReportSettings
+from tap_pinterest.streams.analytics.vanished import rows_skipping_vanished
 from tap_pinterest.streams.analytics.windows import plan
 
 if t.TYPE_CHECKING:
@@ -61,6 +62,9 @@ class _AnalyticsStream(PinterestStream):
     #: Granularity and analytics_columns are settings, or fixed (organic endpoints).
     configurable: t.ClassVar[bool] = True
     _schema_cache: dict[str, t.Any] | None = None
+    #: Ids listed earlier in the run that no longer existed when their analytics were
+    #: asked for (see :mod:`.vanished`); made on first use.
+    _vanished: set[str] | None = None
 
     @property
     def key_field(self) -> str | None:
@@ -143,7 +147,7 @@ class _AnalyticsStream(PinterestStream):
         if self.id_param and not ids:
             return
         size = self.batch_size
-        batches = [",".join(ids[i : i + size]) for i in range(0, len(ids), size)]
+        batches = [ids[i : i + size] for i in range(0, len(ids), size)]
         for window in windows:
             request = {
                 **(context or {}),
@@ -156,7 +160,34 @@ class _AnalyticsStream(PinterestStream):
                 yield from super().get_records(request)
             else:
                 for batch in batches:
-                    yield from super().get_records({**request, self.id_param: batch})
+                    yield from self.batch_rows(request, batch)
+
+    def batch_rows(self, request: Context, batch: list[str]) -> Iterator[dict[str, t.Any]]:
+        """The rows of one batch of ids; ids deleted since they were listed are skipped."""
+        if self._vanished is None:
+            self._vanished = set()
+        id_param = t.cast("str", self.id_param)
+
+        def fetch(ids: list[str]) -> Iterator[dict[str, t.Any]]:
+            yield from super(_AnalyticsStream, self).get_records(
+                {**request, id_param: ",".join(ids)}
+            )
+
+        yield from rows_skipping_vanished(batch, fetch, self._vanished)
+
+    @override
+    def run_summary(self) -> list[str]:
+        """Also: how many listed ids no longer existed when their analytics were read."""
+        lines = super().run_summary()
+        if self._vanished:
+            shown = ", ".join(sorted(self._vanished)[:10])
+            more = " and more" if len(self._vanished) > 10 else ""
+            lines.append(
+                f"Stream '{self.name}': skipped {len(self._vanished)} {self.ids_from} "
+                f"id(s) deleted after they were listed ({shown}{more}); the analytics of "
+                "every other id were read"
+            )
+        return lines
 
     def query_params(self, context: Context | None) -> dict[str, t.Any]:
         """The request's dates (from the context), the endpoint's parameters, its ids."""
@@ -182,7 +213,7 @@ class _AnalyticsStream(PinterestStream):
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
         """A bare JSON array of flat rows; anything else is an error."""
         try:
-            body = response.json()
+            body = self.response_json(response)
         except ValueError:
             body = None
         if not isinstance(body, list) or not all(isinstance(row, dict) for row in body):
@@ -333,7 +364,7 @@ class _OrganicAnalyticsStream(_AnalyticsStream):
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
         """An object keyed by split ("all") or, for pins, by pin id then split."""
         try:
-            body = response.json()
+            body = self.response_json(response)
         except ValueError:
             body = None
         if not isinstance(body, dict):
