@@ -1,4 +1,5 @@
-"""``tap-pinterest-mirror``: query the local mirror, list live, serve the HTTP endpoint.
+"""``tap-pinterest-mirror``: query the local mirror, list live, serve the HTTP endpoint
+and the MCP server (``mcp``, in ``mcp.py``, whose SDK is the ``[mcp]`` extra).
 
 Every command prints JSON on stdout. Every error is one line ``error: <message>`` on
 stderr and exit status 2, never a traceback; a usage error names the command and what
@@ -316,6 +317,49 @@ def serve(host: str, port: int, token: str | None, config: Path | None) -> None:
     app = MirrorApp(_executor(_live(config), serving=True), token=token)
     try:
         MirrorServer(app, host, port).serve_until_signalled()
+    except OSError as error:
+        msg = f"cannot listen on {host}:{port}: {error.strerror or error}"
+        raise CliError(msg) from None
+
+
+#: What to do when the MCP SDK is not installed (it is an extra).
+MCP_MISSING = 'the mcp command needs the MCP SDK ({}): pip install "tap-pinterest[mcp]"'
+
+
+@cli.command(help="serve the mirror to AI agents over MCP (stdio, or streamable HTTP at /mcp)")
+@_database_url_option
+@click.option(
+    "--transport", type=click.Choice(["stdio", "http"]), default="stdio", help="default stdio"
+)
+@click.option("--host", help=f"http only; default {DEFAULT_HOST}")
+@click.option("--port", type=_Integer(), help="http only; default 8789 (0: any free port)")
+@click.option(
+    "--token", help=f"http only: bearer token required of every request (or ${TOKEN_ENV})"
+)
+@click.option("--config", type=click.Path(path_type=Path), help="tap config, for live list and get")
+def mcp(
+    transport: str, host: str | None, port: int | None, token: str | None, config: Path | None
+) -> None:
+    if transport == "stdio" and (host, port, token) != (None, None, None):
+        raise click.UsageError("--host, --port and --token apply to --transport http only")
+    try:
+        from tap_pinterest.mirror.serve import mcp as agents  # noqa: PLC0415 - an extra
+    except ModuleNotFoundError as error:
+        raise CliError(MCP_MISSING.format(f"no module {error.name!r}")) from None
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s"
+    )
+    live = _live(config)
+    server = agents.build(_executor(live), live.params_schemas() if live is not None else None)
+    if transport == "stdio":
+        agents.serve_stdio(server)
+        return
+    host = host or DEFAULT_HOST
+    port = agents.DEFAULT_PORT if port is None else port
+    try:
+        agents.serve_http(server, host, port, token or os.environ.get(TOKEN_ENV) or None)
+    except ValueError as error:
+        raise CliError(str(error)) from None
     except OSError as error:
         msg = f"cannot listen on {host}:{port}: {error.strerror or error}"
         raise CliError(msg) from None
