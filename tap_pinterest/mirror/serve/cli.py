@@ -345,7 +345,8 @@ def mcp(
     try:
         from tap_pinterest.mirror.serve import mcp as agents  # noqa: PLC0415 - an extra
     except ModuleNotFoundError as error:
-        raise CliError(MCP_MISSING.format(f"no module {error.name!r}")) from None
+        package = (error.name or "mcp").split(".")[0]
+        raise CliError(MCP_MISSING.format(f"no module {package!r}")) from None
     logging.basicConfig(
         level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s"
     )

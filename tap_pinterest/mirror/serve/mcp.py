@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import time
 import typing as t
 from dataclasses import dataclass, field
@@ -47,6 +48,7 @@ from tap_pinterest.serving import listening_socket
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
+    from types import FrameType
 
     from mcp.server.mcpserver import Context
     from starlette.types import ASGIApp, Receive, Scope, Send
@@ -333,4 +335,18 @@ def serve_http(server: MCPServer[Any], host: str, port: int, token: str | None) 
     shown = f"[{host.strip('[]')}]" if ":" in host else host
     logger.info("serving MCP at http://%s:%d%s", shown, bound, PATH)
     config = uvicorn.Config(app, log_config=None, lifespan="on", timeout_graceful_shutdown=5)
-    uvicorn.Server(config).run(sockets=[sock])
+    # uvicorn shuts down on SIGINT/SIGTERM, then raises the signal again for the handlers
+    # it found: these, so that a requested stop ends the command normally, as `serve`'s.
+    stops = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.signal(sig, _after_shutdown) for sig in stops}
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        sock.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    logger.info("stopped")
+
+
+def _after_shutdown(signum: int, _frame: FrameType | None) -> None:
+    logger.info("received %s, stopped serving", signal.Signals(signum).name)
