@@ -8,10 +8,12 @@ the token rule holds over HTTP; the documented client config starts the server."
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -34,6 +36,7 @@ from mcp_types import CallToolResult
 from tap_pinterest.live import GET_ENTITIES, LiveClient
 from tap_pinterest.mirror import Mirror
 from tap_pinterest.mirror.query.execute import Executor
+from tap_pinterest.mirror.query.requests import RequestError
 from tap_pinterest.mirror.serve import mcp as agents
 from tap_pinterest.mirror.serve.server import MirrorApp, MirrorServer
 from tap_pinterest.simulator import Simulator
@@ -117,6 +120,13 @@ async def _check_tools_and_searches(client: Client, mirror: Mirror) -> None:
         pages = await _page_all(client, entity, query, limit)
         assert len(pages) > 1
         assert pages == _mirror_pages(mirror, entity, query, limit)
+    bad = {"filter": {"eq": {"colour": "red"}}}
+    refused = await _call(client, "search", {"entity": "boards", "query": bad})
+    with pytest.raises(RequestError) as http_400:
+        Executor(mirror).execute({"entity": "boards", "action": "search", "params": {"query": bad}})
+    assert refused.is_error
+    assert refused.structured_content == http_400.value.body()
+    assert getattr(refused.content[0], "text", "") == http_400.value.message
 
 
 # ---- stdio ---------------------------------------------------------------------------------
@@ -128,7 +138,10 @@ def test_stdio_lists_the_tools_and_pages_searches_to_the_end(
     server = StdioServerParameters(
         command=CLI, args=["mcp", "--database-url", loaded.url], env=_environ()
     )
+    database = loaded.directory / "output" / "pinterest-mirror.db"
+    before = hashlib.sha256(database.read_bytes()).hexdigest()
     _run(lambda client: _check_tools_and_searches(client, mirror), server)
+    assert hashlib.sha256(database.read_bytes()).hexdigest() == before  # never writes
 
 
 def test_stdio_lists_live_with_a_tap_config(loaded: Loaded, tmp_path: Path) -> None:
@@ -210,6 +223,17 @@ def test_http_lists_the_tools_and_pages_searches_to_the_end(
 ) -> None:
     with _http(loaded.url, tmp_path) as url:
         _run(lambda client: _check_tools_and_searches(client, mirror), url)
+
+
+def test_http_reports_a_taken_port(loaded: Loaded) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        message = fails(
+            "--database-url", loaded.url, "mcp", "--transport", "http", "--port", str(port)
+        )
+    assert message.startswith(f"cannot listen on 127.0.0.1:{port}")
 
 
 def _with_headers(url: str, headers: dict[str, str]) -> Any:

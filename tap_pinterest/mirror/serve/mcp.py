@@ -42,7 +42,7 @@ from typing_extensions import TypedDict, override
 from tap_pinterest.mirror.query.api import MAX_LIMIT
 from tap_pinterest.mirror.query.execute import as_request_errors
 from tap_pinterest.mirror.query.guide import GUIDE, QUERY_SHAPE, operators_by_type
-from tap_pinterest.mirror.query.requests import RequestError
+from tap_pinterest.mirror.query.requests import RequestError, unknown_param
 from tap_pinterest.mirror.serve.server import CHALLENGE, bearer_matches, check_bind, unauthorized
 from tap_pinterest.serving import listening_socket
 
@@ -60,7 +60,6 @@ logger = logging.getLogger("tap_pinterest.mirror.mcp")
 NAME = "pinterest-mirror"
 PATH = "/mcp"
 DEFAULT_PORT = 8789
-TRANSPORTS = ("stdio", "http")
 INSTRUCTIONS = (
     "Read-only access to a local mirror of Pinterest data (ad accounts, campaigns, ads, "
     "boards, pins, catalogs, analytics...) synced by tap-pinterest. Start with stats (what "
@@ -76,6 +75,8 @@ class Answer(TypedDict):
     meta: dict[str, Any]
 
 
+#: The actions whose answers are already ``{data, meta}`` (a page); the others' go in ``data``.
+PAGED = frozenset({"search", "list"})
 #: The params schemas of the live actions: ``{"list"|"get": {entity: object schema}}``.
 LiveParams = dict[str, dict[str, dict[str, Any]]]
 Run = t.Callable[[dict[str, Any]], dict[str, Any]]
@@ -136,7 +137,7 @@ class Actions:
         def call(arguments: dict[str, Any]) -> dict[str, Any]:
             started = time.perf_counter()
             answer = self.executor.execute(_request(action, arguments))
-            return answer if action in ("search", "list") else _timed(answer, started)
+            return answer if action in PAGED else _timed(answer, started)
 
         return call
 
@@ -144,7 +145,7 @@ class Actions:
         started = time.perf_counter()
         unknown = sorted(set(arguments) - {"entity"})
         if unknown:
-            raise RequestError("unknown_param", f"describe takes only entity, not {unknown[0]!r}")
+            raise unknown_param(["entity"])(unknown[0])
         mirror = self.executor.mirror
         with as_request_errors():
             entity = arguments.get("entity")
