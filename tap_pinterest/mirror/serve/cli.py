@@ -32,6 +32,7 @@ from tap_pinterest.mirror.query.requests import RequestError
 from tap_pinterest.mirror.serve.server import (
     DEFAULT_HOST,
     DEFAULT_PORT,
+    MCP_PORT,
     MirrorApp,
     MirrorServer,
     check_bind,
@@ -131,7 +132,7 @@ _database_url_option = click.option(
     cls=_Group,
     invoke_without_command=True,
     help="Query the local Pinterest mirror, list live from the API, or serve both over HTTP "
-    "(POST /execute).",
+    "(POST /execute) or to AI agents over MCP.",
 )
 @_database_url_option
 @click.pass_context
@@ -332,7 +333,7 @@ MCP_MISSING = 'the mcp command needs the MCP SDK ({}): pip install "tap-pinteres
     "--transport", type=click.Choice(["stdio", "http"]), default="stdio", help="default stdio"
 )
 @click.option("--host", help=f"http only; default {DEFAULT_HOST}")
-@click.option("--port", type=_Integer(), help="http only; default 8789 (0: any free port)")
+@click.option("--port", type=_Integer(), help=f"http only; default {MCP_PORT} (0: any free port)")
 @click.option(
     "--token", help=f"http only: bearer token required of every request (or ${TOKEN_ENV})"
 )
@@ -356,7 +357,7 @@ def mcp(
         agents.serve_stdio(server)
         return
     host = host or DEFAULT_HOST
-    port = agents.DEFAULT_PORT if port is None else port
+    port = MCP_PORT if port is None else port
     try:
         agents.serve_http(server, host, port, token or os.environ.get(TOKEN_ENV) or None)
     except ValueError as error:

@@ -43,7 +43,12 @@ from tap_pinterest.mirror.query.api import MAX_LIMIT
 from tap_pinterest.mirror.query.execute import as_request_errors
 from tap_pinterest.mirror.query.guide import GUIDE, QUERY_SHAPE, operators_by_type
 from tap_pinterest.mirror.query.requests import RequestError, unknown_param
-from tap_pinterest.mirror.serve.server import CHALLENGE, bearer_matches, check_bind, unauthorized
+from tap_pinterest.mirror.serve.server import (
+    CHALLENGE,
+    bearer_matches,
+    check_bind,
+    unauthorized,
+)
 from tap_pinterest.serving import listening_socket
 
 if t.TYPE_CHECKING:
@@ -59,7 +64,6 @@ logger = logging.getLogger("tap_pinterest.mirror.mcp")
 
 NAME = "pinterest-mirror"
 PATH = "/mcp"
-DEFAULT_PORT = 8789
 INSTRUCTIONS = (
     "Read-only access to a local mirror of Pinterest data (ad accounts, campaigns, ads, "
     "boards, pins, catalogs, analytics...) synced by tap-pinterest. Start with stats (what "

@@ -43,6 +43,8 @@ logger = logging.getLogger("tap_pinterest.mirror.server")
 MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8788
+#: The MCP server's port over HTTP (`tap-pinterest-mirror mcp --transport http`).
+MCP_PORT = 8789
 #: The paths and the methods they answer (GET answers HEAD too).
 URLS = Map(
     [
