@@ -167,6 +167,13 @@ def test_stdio_refuses_http_options(loaded: Loaded) -> None:
     )
 
 
+def test_without_a_mirror_one_line_says_how_to_make_one(tmp_path: Path) -> None:
+    missing = tmp_path / "none.db"
+    message = fails("--database-url", f"sqlite:///{missing}", "mcp")
+    assert message.startswith(f"no mirror at {missing}: run a sync first")
+    assert not missing.exists()
+
+
 def test_without_the_sdk_one_line_names_the_extra(loaded: Loaded) -> None:
     code = (
         "import sys; sys.modules['mcp'] = None; "  # as if the extra were not installed

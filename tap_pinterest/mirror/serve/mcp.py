@@ -205,7 +205,7 @@ def search_tool(entities: list[str]) -> tuple[str, dict[str, Any]]:
                 "additionalProperties": False,
             },
             "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": MAX_LIMIT},
-            "cursor": {"type": ["string", "null"], "description": "meta.cursor of the last page"},
+            "cursor": {"type": "string", "description": "meta.cursor of the last page"},
             "fields": {
                 "type": "array",
                 "items": {"anyOf": [{"type": "string"}, key_list]},
