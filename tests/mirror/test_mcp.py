@@ -46,7 +46,7 @@ from .test_cli import CLI, fails
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Where the documented client config lives (the README's section, once merged).
-DOCUMENTED = ROOT / "docs" / "mcp.md"
+DOCUMENTED = ROOT / "README.md"
 #: The placeholder the documented config uses for the project's directory.
 PROJECT_PLACEHOLDER = "/path/to/project"
 TOOLS = {"search", "get", "list", "stats", "describe"}
