@@ -45,7 +45,7 @@ from .pipeline import BIN, Loaded, loaded, mirror, mirror_records  # noqa: F401 
 from .test_cli import CLI, fails
 
 ROOT = Path(__file__).resolve().parents[2]
-#: Where the documented client config lives (the README's section, once merged).
+#: Where the documented client config lives: the README's MCP section.
 DOCUMENTED = ROOT / "README.md"
 #: The placeholder the documented config uses for the project's directory.
 PROJECT_PLACEHOLDER = "/path/to/project"
