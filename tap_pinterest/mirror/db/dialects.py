@@ -110,23 +110,17 @@ def upsert(dialect: str, table: sa.Table, names: list[str], select: sa.Select[An
     )
 
 
-def batch_elements(dialect: str) -> tuple[Any, sa.ColumnElement[Any]]:
-    """The rows of a batch (`store.Batch`): the elements of the JSON array `:rows`
+def batch_elements() -> tuple[Any, sa.ColumnElement[Any]]:
+    """SQLite: the rows of a batch (`store.Batch`): the elements of the JSON array `:rows`
     (column `value`, `[pk, version, offset, length, promoted values...]`), and each row's
     record, cut from the bytes `:records` as a JSON document.
 
-    The whole batch travels as two parameters and the database unpacks it in C: one
-    statement per batch, no per-row driver work. The record is never parsed on SQLite.
+    The whole batch travels as two parameters and SQLite unpacks it in C: one statement
+    per batch, no per-row driver work, and the record is never parsed. (PostgreSQL gets
+    its batches by COPY: `load.pgcopy`.)
     """
     rows = sa.bindparam("rows", type_=sa.LargeBinary)
     records = sa.bindparam("records", type_=sa.LargeBinary)
-    if dialect == "postgresql":
-        array = sa.cast(sa.func.convert_from(rows, "UTF8"), postgresql.JSONB)
-        elements = sa.func.jsonb_array_elements(array).table_valued(sa.column("value", JSON))
-        elements = elements.alias("batch_row")
-        value = elements.c.value
-        cut = sa.func.substring(records, value[2].as_integer(), value[3].as_integer())
-        return elements, sa.cast(sa.func.convert_from(cut, "UTF8"), postgresql.JSONB)
     elements = sa.func.json_each(sa.cast(rows, sa.Text)).table_valued(sa.column("value", JSON))
     elements = elements.alias("batch_row")
     value = elements.c.value

@@ -78,7 +78,7 @@ class MirrorSink(BatchSink):
         self._info = target.store.ensure_stream(
             stream_name, self.original_schema, list(key_properties or [])
         )
-        self._rows = RowEncoder(self._info)
+        self._rows = RowEncoder(self._info, copy=target.store.dialect == "postgresql")
         self._written = 0
         # Records are stored verbatim: with no top-level properties to look at, the SDK
         # neither parses date-time strings nor spends time walking every record's keys.
