@@ -23,7 +23,7 @@ from sqlalchemy.engine.url import make_url
 JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 #: SQLite page cache of the target's connection: the indexes' pages a batch touches stay
 #: in memory between batches (bounded: it does not grow with the mirror).
-WRITER_CACHE_KIB = 128_000
+WRITER_CACHE_KIB = 16_000
 
 
 def _json_default(value: object) -> object:

@@ -71,8 +71,8 @@ class CopyUpsert:
     def run(self, conn: Connection, batch: Batch) -> None:
         """Upsert `batch`'s rows, in the caller's transaction."""
         conn.execute(self.create_stage)
-        with conn.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
-            with cursor.copy(self.copy) as copy:
-                copy.write(batch.copy)
+        raw: Any = conn.connection.driver_connection  # psycopg's Connection
+        with raw.cursor() as cursor, cursor.copy(self.copy) as copy:
+            copy.write(batch.copy)
         conn.execute(self.upsert)
         conn.exec_driver_sql(self.clear)

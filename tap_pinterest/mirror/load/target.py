@@ -63,7 +63,7 @@ clock = time.monotonic
 class MirrorSink(BatchSink):
     """Upserts one stream's records into its mirror table."""
 
-    MAX_SIZE_DEFAULT = 10_000
+    MAX_SIZE_DEFAULT = 2_500
 
     def __init__(
         self,
