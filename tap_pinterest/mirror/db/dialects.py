@@ -129,6 +129,24 @@ def batch_elements() -> tuple[Any, sa.ColumnElement[Any]]:
     return elements, sa.cast(cut, sa.Text)
 
 
+def has_key(dialect: str, doc: sa.ColumnElement[Any], key: str) -> sa.ColumnElement[bool]:
+    """The JSON object `doc` has the top-level `key`."""
+    if dialect == "postgresql":
+        return doc.op("?")(sa.literal(key))
+    return sa.func.json_type(doc, _sqlite_path((key,))).is_not(None)
+
+
+def rename_key(dialect: str, doc: sa.ColumnElement[Any], old: str, new: str) -> Any:
+    """The JSON object `doc` with its top-level key `old` renamed `new`."""
+    if dialect == "postgresql":
+        value = doc.op("->")(sa.literal(old))
+        moved = sa.func.jsonb_build_object(sa.literal(new), value)
+        return doc.op("-")(sa.literal(old)).op("||")(moved)
+    path = _sqlite_path((old,))
+    value = sa.func.json(doc.op("->")(sa.literal(path)))  # `->`: the value as JSON text
+    return sa.func.json_set(sa.func.json_remove(doc, path), _sqlite_path((new,)), value)
+
+
 def sort_index_columns(dialect: str, column: sa.Column[Any], rowid: sa.Column[Any]) -> list[Any]:
     """Index columns for keyset paging on (column, `_rowid`), NULL sorting first.
 

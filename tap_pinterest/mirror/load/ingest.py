@@ -26,6 +26,7 @@ from typing_extensions import override
 
 from tap_pinterest.mirror.db import dialects
 from tap_pinterest.mirror.db.errors import RecordKeyError
+from tap_pinterest.mirror.db.schema import UNDECLARED
 from tap_pinterest.mirror.db.types import Batch, StreamInfo
 
 _NULL = msgspec.Raw(b"null")
@@ -158,8 +159,9 @@ class MirrorReader(GenericSingerReader[str]):
 class RowEncoder:
     """Turns one stream's raw records into `Batch` rows, deduplicated by key.
 
-    A record is stored compact: its top-level keys that the schema declares and that hold
-    null are dropped (`db.types.StreamInfo.full` puts them back when it is read). With
+    A record is stored compact: the top-level fields the schema declares are keyed by
+    their short codes and dropped where they hold null (`db.types.StreamInfo.full` puts
+    the record back together when it is read). With
     `copy`, the batch is PostgreSQL COPY text (`Batch.copy`), else SQLite's two buffers.
     """
 
@@ -169,7 +171,7 @@ class RowEncoder:
         keys = info.key_properties
         self._keys = len(keys)
         self._names = [*keys, *(c for c in info.columns if c not in keys)]
-        self._declared = frozenset(info.top_level)
+        self._keys_of = {name: info.compact_key(name) for name in info.codes}
         # the store reads the promoted values in `info.columns` order
         self._promoted = list(info.columns)
         # pk -> (record text, version, promoted values); None text: delete
@@ -201,12 +203,14 @@ class RowEncoder:
         except msgspec.ValidationError as exc:
             msg = f"A RECORD's record must be an object, got: {text[:200]!r}"
             raise InvalidInputLine(msg) from exc
-        if b"null" in text:
-            declared = self._declared
-            kept = {k: v for k, v in fields.items() if v != _NULL or k not in declared}
-            if len(kept) != len(fields):
-                text = msgspec.json.encode(kept)
         pk = self._pk(fields, text)
+        keys_of = self._keys_of
+        stored = {
+            keys_of.get(k) or UNDECLARED + k: v
+            for k, v in fields.items()
+            if v != _NULL or k not in keys_of
+        }
+        text = msgspec.json.encode(stored)
         cells = b",".join(bytes(fields.get(c, _NULL)) for c in self._promoted)
         self._pending[pk] = (text, version, cells)
 

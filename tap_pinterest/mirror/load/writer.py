@@ -16,6 +16,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from tap_pinterest.mirror.db import dialects, textsearch
 from tap_pinterest.mirror.db.schema import (
+    UNDECLARED,
+    field_codes,
     is_indexed,
     merge_schemas,
     promoted_columns,
@@ -101,6 +103,17 @@ class Writer(Store):
         columns.update(added)
         table = stream_table(info.table.name, columns, sa.MetaData(), self.dialect)
         prep = conn.dialect.identifier_preparer
+        codes = field_codes(schema)
+        for name in codes.keys() - info.codes.keys():
+            # old rows may carry a field the schema now declares (additionalProperties),
+            # stored under its name: key it by its code now
+            old, new = UNDECLARED + name, codes[name]
+            doc = table.c._record
+            conn.execute(
+                sa.update(table)
+                .where(dialects.has_key(self.dialect, doc, old))
+                .values(_record=dialects.rename_key(self.dialect, doc, old, new))
+            )
         for col, kind in added.items():
             column = table.c[f"f_{col}"]
             type_sql = column.type.compile(dialect=conn.dialect)
@@ -108,9 +121,9 @@ class Writer(Store):
                 f"ALTER TABLE {prep.quote(table.name)} ADD COLUMN {prep.quote(column.name)} "
                 f"{type_sql}"
             )
-            # old rows may already carry the field (additionalProperties): copy it over
+            # old rows may already carry the field: copy it over
             conn.execute(
-                sa.update(table).values({column: json_value(table.c._record[(col,)], kind)})
+                sa.update(table).values({column: json_value(table.c._record[(codes[col],)], kind)})
             )
             self._index(conn, table, col, info.key_properties)
         if text_fields(columns) != info.text_fields:
