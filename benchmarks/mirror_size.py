@@ -100,7 +100,7 @@ def sizes(db: Path) -> tuple[int, dict[str, dict[str, Any]]]:
         ):
             pages[name] = size
         indexes = "SELECT name, tbl_name FROM sqlite_schema WHERE type = 'index'"
-        owners = dict(conn.exec_driver_sql(indexes).tuples())
+        owners = dict(list(conn.exec_driver_sql(indexes)))  # a Result has keys(): no dict(result)
         tables = [
             row[0]
             for row in conn.exec_driver_sql("SELECT table_name FROM mirror_streams ORDER BY stream")
