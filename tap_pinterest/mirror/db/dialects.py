@@ -139,8 +139,7 @@ def has_key(dialect: str, doc: sa.ColumnElement[Any], key: str) -> sa.ColumnElem
 def rename_key(dialect: str, doc: sa.ColumnElement[Any], old: str, new: str) -> Any:
     """The JSON object `doc` with its top-level key `old` renamed `new`."""
     if dialect == "postgresql":
-        value = doc.op("->")(sa.literal(old))
-        moved = sa.func.jsonb_build_object(sa.literal(new), value)
+        moved = sa.func.jsonb_build_object(sa.literal(new), doc.op("->")(sa.literal(old)))
         return doc.op("-")(sa.literal(old)).op("||")(moved)
     path = _sqlite_path((old,))
     value = sa.func.json(doc.op("->")(sa.literal(path)))  # `->`: the value as JSON text

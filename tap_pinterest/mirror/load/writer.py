@@ -107,12 +107,12 @@ class Writer(Store):
         for name in codes.keys() - info.codes.keys():
             # old rows may carry a field the schema now declares (additionalProperties),
             # stored under its name: key it by its code now
-            old, new = UNDECLARED + name, codes[name]
+            stored_as, code = UNDECLARED + name, codes[name]
             doc = table.c._record
             conn.execute(
                 sa.update(table)
-                .where(dialects.has_key(self.dialect, doc, old))
-                .values(_record=dialects.rename_key(self.dialect, doc, old, new))
+                .where(dialects.has_key(self.dialect, doc, stored_as))
+                .values(_record=dialects.rename_key(self.dialect, doc, stored_as, code))
             )
         for col, kind in added.items():
             column = table.c[f"f_{col}"]
