@@ -31,10 +31,10 @@ from typing_extensions import override
 
 from tap_pinterest.mirror.db import dialects
 from tap_pinterest.mirror.db.errors import InputError, RecordKeyError
+from tap_pinterest.mirror.db.schema import UNDECLARED
 from tap_pinterest.mirror.db.types import Batch, StreamInfo
 
 _NULL = msgspec.Raw(b"null")
-_MISSING = msgspec.Raw(b"")
 _SDC = b'"_sdc_'
 _SDC_FIELDS = (
     "_sdc_extracted_at",
@@ -221,25 +221,25 @@ class MirrorReader(GenericSingerReader[str]):
 
 
 class RowEncoder:
-    """Turns one stream's raw records into `Batch` rows, deduplicated by key."""
+    """Turns one stream's raw records into `Batch` rows, deduplicated by key.
 
-    def __init__(self, info: StreamInfo) -> None:
+    A record is stored compact: the top-level fields the schema declares are keyed by
+    their short codes and dropped where they hold null (`db.types.StreamInfo.full` puts
+    the record back together when it is read). With
+    `copy`, the batch is PostgreSQL COPY text (`Batch.copy`), else SQLite's two buffers.
+    """
+
+    def __init__(self, info: StreamInfo, *, copy: bool = False) -> None:
         self.info = info
+        self._copy = copy
         keys = info.key_properties
         self._keys = len(keys)
         self._names = [*keys, *(c for c in info.columns if c not in keys)]
-        self._slots = [f"f{i}" for i in range(len(self._names))]
-        # field names become struct slots f0, f1...: a JSON name need not be an identifier
-        struct = msgspec.defstruct(
-            "PromotedFields",
-            [(slot, msgspec.Raw, _MISSING) for slot in self._slots],
-            rename=dict(zip(self._slots, self._names, strict=True)),
-        )
-        self._decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(struct)
+        self._keys_of = {name: info.compact_key(name) for name in info.codes}
         # the store reads the promoted values in `info.columns` order
-        self._cells = [self._names.index(c) for c in info.columns]
-        # pk -> (record text, `"pk",version`, promoted values); None text: delete
-        self._pending: dict[str, tuple[bytes | None, bytes, bytes]] = {}
+        self._promoted = list(info.columns)
+        # pk -> (record text, version, promoted values); None text: delete
+        self._pending: dict[str, tuple[bytes | None, int | None, bytes]] = {}
 
     def __len__(self) -> int:
         return len(self._pending)
@@ -257,42 +257,81 @@ class RowEncoder:
         for name in _SDC_FIELDS:
             record.pop(name, None)
         if deleted:
-            self._pending[self.info.pk_of(record)] = (None, b"", b"")
+            self._pending[self.info.pk_of(record)] = (None, None, b"")
         else:
             self._add(dialects.dumps(record).encode(), version)
 
     def _add(self, text: bytes, version: int | None) -> None:
         try:
-            fields = self._decoder.decode(text)
+            fields = _decode_fields.decode(text)
         except msgspec.ValidationError:
             msg = f"a RECORD's record must be a JSON object, got: {text[:200]!r}"
             raise InvalidInputLine(msg) from None
-        values: list[bytes] = [getattr(fields, slot) for slot in self._slots]
-        pk = self._pk(values, text)
-        cells = b",".join(values[i] or b"null" for i in self._cells)
-        self._pending[pk] = (text, msgspec.json.encode([pk, version])[1:-1], cells)
+        pk = self._pk(fields, text)
+        keys_of = self._keys_of
+        stored = {
+            keys_of.get(k) or UNDECLARED + k: v
+            for k, v in fields.items()
+            if v != _NULL or k not in keys_of
+        }
+        text = msgspec.json.encode(stored)
+        cells = b",".join(bytes(fields.get(c, _NULL)) for c in self._promoted)
+        self._pending[pk] = (text, version, cells)
 
-    def _pk(self, values: list[bytes], text: bytes) -> str:
+    def _pk(self, fields: dict[str, msgspec.Raw], text: bytes) -> str:
         keys = self.info.key_properties
-        if self._keys == 1 and bytes(values[0]) in {b"", b"null"}:
+        values = [fields.get(k) for k in keys]
+        if self._keys == 1 and values[0] in (None, _NULL):
             raise RecordKeyError(self.info.name, keys[0], text.decode("utf-8", "replace"))
-        record = {k: _decode_any.decode(v) for k, v in zip(keys, values, strict=False) if v}
+        record = {
+            k: _decode_any.decode(v) for k, v in zip(keys, values, strict=True) if v is not None
+        }
         return self.info.pk_of(record)
 
     def take(self) -> Batch:
         """The buffered rows as a `Batch`, emptying the buffer."""
+        pending, self._pending = self._pending, {}
+        deleted = [pk for pk, (text, _, _) in pending.items() if text is None]
+        if self._copy:
+            return Batch(b"[]", b"", deleted, len(pending), copy=_copy_text(pending))
         rows: list[bytes] = []
         texts: list[bytes] = []
-        deleted: list[str] = []
         offset = 1
-        for pk, (text, head, cells) in self._pending.items():
+        for pk, (text, version, cells) in pending.items():
             if text is None:
-                deleted.append(pk)
                 continue
+            head = msgspec.json.encode([pk, version])[1:-1]
             tail = b",%b]" % cells if cells else b"]"
             rows.append(b"[%b,%d,%d%b" % (head, offset, len(text), tail))
             texts.append(text)
             offset += len(text)
-        count = len(self._pending)
-        self._pending = {}
-        return Batch(b"[" + b",".join(rows) + b"]", b"".join(texts), deleted, count)
+        return Batch(b"[" + b",".join(rows) + b"]", b"".join(texts), deleted, len(pending))
+
+
+_decode_fields = msgspec.json.Decoder(dict[str, msgspec.Raw])
+
+
+def _copy_field(value: bytes) -> bytes:
+    """`value` as a field of PostgreSQL's COPY text format (backslash escapes)."""
+    if b"\\" in value:
+        value = value.replace(b"\\", b"\\\\")
+    if b"\t" in value or b"\n" in value or b"\r" in value:
+        value = value.replace(b"\t", b"\\t").replace(b"\n", b"\\n").replace(b"\r", b"\\r")
+    return value
+
+
+def _copy_text(pending: dict[str, tuple[bytes | None, int | None, bytes]]) -> bytes:
+    """The rows to write as COPY text lines: `_pk`, `_version`, `_record`, and the
+    promoted values as one JSON array (`load.pgcopy` types them)."""
+    lines = [
+        b"%b\t%b\t%b\t[%b]\n"
+        % (
+            _copy_field(pk.encode()),
+            b"\\N" if version is None else b"%d" % version,
+            _copy_field(text),
+            _copy_field(cells),
+        )
+        for pk, (text, version, cells) in pending.items()
+        if text is not None
+    ]
+    return b"".join(lines)

@@ -76,7 +76,7 @@ clock = time.monotonic
 class MirrorSink(BatchSink):
     """Upserts one stream's records into its mirror table."""
 
-    MAX_SIZE_DEFAULT = 10_000
+    MAX_SIZE_DEFAULT = 2_500
 
     def __init__(
         self,
@@ -91,7 +91,7 @@ class MirrorSink(BatchSink):
         self._info = target.store.ensure_stream(
             stream_name, self.original_schema, list(key_properties or [])
         )
-        self._rows = RowEncoder(self._info)
+        self._rows = RowEncoder(self._info, copy=target.store.dialect == "postgresql")
         self._written = 0
         # Records are stored verbatim: with no top-level properties to look at, the SDK
         # neither parses date-time strings nor spends time walking every record's keys.

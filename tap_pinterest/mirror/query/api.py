@@ -140,7 +140,7 @@ class Mirror:
             ).first()
         if row is None:
             raise NotFoundError(entity, id)
-        return dict(row[0])
+        return info.full(row[0])
 
     def search(
         self,
@@ -189,7 +189,7 @@ class Mirror:
         if has_more and rows:
             last = rows[-1]
             next_cursor = paging.encode_cursor(token, list(last[2:]), last[0])
-        data = [_select(dict(row[1]), selected) for row in rows]
+        data = [_select(info.full(row[1]), selected) for row in rows]
         took = (time.perf_counter() - started) * 1000
         return {
             "data": data,
