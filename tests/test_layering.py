@@ -22,6 +22,7 @@ LAYERS = (
         "tap_pinterest.config",
         "tap_pinterest.pacing",
         "tap_pinterest.reporting",
+        "tap_pinterest.scoping",
     },
     {"tap_pinterest.client", "tap_pinterest.auth", "tap_pinterest.run_state"},
     {"tap_pinterest.streams"},

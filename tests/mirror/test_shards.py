@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import time_machine
+from singer_sdk.singerlib.exceptions import InvalidInputLine
 
 from tap_pinterest.mirror import Mirror
 from tap_pinterest.simulator import Simulator
 from tests.conftest import sim_config
-from tests.mirror.conftest import run_target
+from tests.mirror.conftest import ITEMS_SCHEMA, item, record_message, run_target, schema_message
 from tests.singer_run import run_tap
 
 #: The full-table streams of the ad-account tree, and the mirror's record counts of them.
@@ -135,3 +137,38 @@ def test_an_unsharded_sync_still_deletes_across_every_account(
     held = _held(db_url)
     assert held == _expected(shard_sim)
     assert account not in held["ad_accounts"]
+
+
+def _scoped(version: int, records: list[dict[str, Any]], scope: Any) -> list[dict[str, Any]]:
+    messages = [schema_message("items", ITEMS_SCHEMA, ["id"])]
+    messages += [record_message("items", r, version) for r in records]
+    return [
+        *messages,
+        {"type": "ACTIVATE_VERSION", "stream": "items", "version": version, "scope": scope},
+    ]
+
+
+def test_a_scope_on_a_field_kept_only_in_the_record(db_url: str) -> None:
+    """`owner` is an object (not a promoted column): the scope reads the record's JSON.
+    Two fields both apply; a value may be an integer."""
+    records = [item(i, owner=f"user{i % 3}", count=i % 2) for i in range(9)]
+    run_target(db_url, _scoped(100, records, {"owner": ["user0"]}))
+    run_target(db_url, _scoped(200, [records[3]], {"owner": ["user0", "user1"], "count": [1]}))
+    with Mirror(db_url) as mirror:
+        ids = {r["id"] for r in mirror.search("items", limit=100, fields=["id"])["data"]}
+    # deleted: the older rows of user0 or user1 with count 1, except item003 (sent again)
+    gone = {r["id"] for r in records if r["owner"] in {"user0", "user1"} and r["count"] == 1}
+    assert ids == {r["id"] for r in records} - (gone - {"item003"})
+    assert gone - {"item003"}
+
+
+@pytest.mark.parametrize(
+    "scope", [[], {}, {"ad_account_id": "1"}, {"": ["1"]}, {"f": [True]}, {"f": [{"x": 1}]}]
+)
+def test_a_malformed_scope_deletes_nothing_and_fails(tmp_path: Path, scope: Any) -> None:
+    url = f"sqlite:///{tmp_path / 'mirror.db'}"
+    run_target(url, _scoped(100, [item(i) for i in range(3)], None))
+    with pytest.raises(InvalidInputLine, match="'scope' must map field names to lists"):
+        run_target(url, _scoped(200, [], scope))
+    with Mirror(url) as mirror:
+        assert mirror.stats()["items"]["records"] == 3

@@ -17,7 +17,8 @@ it reads any input, so a database it cannot use fails at once, as one error line
   cost a commit every 10,000 records;
 - ACTIVATE_VERSION: the records before it are committed, then the rows of older versions
   (rows a full-table sync no longer returned) are deleted. tap-pinterest sends it once a
-  stream has synced in full, so a sync cut short deletes nothing.
+  stream has synced in full, so a sync cut short deletes nothing; a shard's sync (some
+  ad accounts) names its `scope`, and only the rows within it are deleted (`load.scope`).
 """
 
 # Private singer-sdk members used here (tests/test_sdk_coupling.py checks this list):
@@ -26,6 +27,7 @@ it reads any input, so a database it cannot use fails at once, as one error line
 #   Target._write_state_message: a STATE is written only once its records are committed
 #   Target._handle_max_record_age: after every record, a held-back STATE that came due
 #   Target._latest_state: tells whether a STATE message changed the state
+#   Target._process_activate_version_message: the sinks apply it within the message's scope
 
 from __future__ import annotations
 
@@ -48,6 +50,7 @@ from typing_extensions import override
 
 from tap_pinterest.mirror.db.database import DEFAULT_URL, SUPPORTED, DatabaseError
 from tap_pinterest.mirror.load.ingest import MirrorReader, RawRecord, RowEncoder
+from tap_pinterest.mirror.load.scope import Scope, read_scope
 from tap_pinterest.mirror.load.writer import Writer
 
 MAX_PENDING_WRITES = 2
@@ -122,15 +125,18 @@ class MirrorSink(BatchSink):
 
     @override
     def activate_version(self, new_version: int) -> None:
-        """Commit the records before it, then delete the rows older than `new_version`."""
+        """Commit the records before it, then delete the rows older than `new_version`
+        (within the message's scope, if it has one: `load.scope`)."""
         self.flush()
         self._target.wait_for_writes()
-        deleted = self._target.store.activate_version(self._info, new_version)
+        scope = self._target.activation_scope
+        deleted = self._target.store.activate_version(self._info, new_version, scope)
         self.logger.info(
-            "ACTIVATE_VERSION %s: deleted %d stale records from %s",
+            "ACTIVATE_VERSION %s: deleted %d stale records from %s%s",
             new_version,
             deleted,
             self.stream_name,
+            "" if scope is None else f" within {', '.join(sorted(scope))} of this shard",
         )
 
     @override
@@ -194,6 +200,8 @@ class TargetPinterestMirror(Target):
         self._uncommitted = 0
         self._began = 0.0
         self._failure: BaseException | None = None
+        #: The scope of the ACTIVATE_VERSION being applied (None: the whole stream).
+        self.activation_scope: Scope | None = None
         super().__init__(*args, **kwargs)
         _ = self.store  # a database_url that cannot be used fails now, before any input
         self.max_parallelism = 1  # one writer: SQLite has a single write lock anyway
@@ -265,6 +273,15 @@ class TargetPinterestMirror(Target):
         conn, self._conn, self._uncommitted = self._conn, None, 0
         if conn is not None:
             conn.commit()
+
+    @override
+    def _process_activate_version_message(self, message_dict: dict[str, Any]) -> None:
+        """ACTIVATE_VERSION, with the scope of a shard's sync (`load.scope`) for the sinks."""
+        self.activation_scope = read_scope(message_dict)
+        try:
+            super()._process_activate_version_message(message_dict)
+        finally:
+            self.activation_scope = None
 
     @override
     def _process_record_message(self, message_dict: dict[str, Any]) -> None:
