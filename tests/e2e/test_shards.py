@@ -137,9 +137,36 @@ class Pipelines:
         return out
 
 
+def _trim(sim: Simulator) -> None:
+    """Keep the test fast: 2 campaigns per account (with their ad groups, ads and
+    keywords: the analytics rows follow) and 3 boards of 20 pins; all 3 accounts."""
+    data = sim.dataset
+    with data.lock:
+        kept = set()
+        for account in data.ad_accounts:
+            mine = [c["id"] for c in data.campaigns if c["ad_account_id"] == account["id"]]
+            kept |= set(mine[:2])
+        data.campaigns[:] = [c for c in data.campaigns if c["id"] in kept]
+        data.ad_groups[:] = [g for g in data.ad_groups if g["campaign_id"] in kept]
+        groups = {g["id"] for g in data.ad_groups}
+        data.ads[:] = [a for a in data.ads if a["ad_group_id"] in groups]
+        data.keywords[:] = [k for k in data.keywords if k["parent_id"] in kept | groups]
+        boards = {b["id"] for b in data.boards[:3]}
+        data.boards[:] = data.boards[:3]
+        data.board_sections[:] = [s for s in data.board_sections if s["board_id"] in boards]
+        sections = {s["id"] for s in data.board_sections}
+        data.pins[:] = [
+            p
+            for p in data.pins
+            if p["board_id"] in boards and p["board_section_id"] in sections | {None}
+        ][:60]
+        data.reindex()
+
+
 @pytest.fixture(scope="module")
 def pipelines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipelines]:
     with connect() as database, Simulator(seed=37, scale=1) as sim:
+        _trim(sim)
         database.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
         runs = Pipelines(sim, database, tmp_path_factory.mktemp("meltano"))
         try:
