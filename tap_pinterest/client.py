@@ -24,6 +24,7 @@ import requests
 from singer_sdk import RESTStream, SchemaDirectory, StreamSchema, metrics
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.mapper import RemoveRecordTransform
 from singer_sdk.pagination import JSONPathPaginator, SinglePagePaginator
 from typing_extensions import override
 
@@ -43,6 +44,7 @@ from tap_pinterest.pacing import PacedSession
 from tap_pinterest.reporting import SyncTimer, one_line, stopped_at_record_limit
 from tap_pinterest.run_state import RunState
 from tap_pinterest.schema_files import schemas_dir
+from tap_pinterest.scoping import ScopedActivateVersionMessage, deletion_scope
 from tap_pinterest.settings import DEFAULT_USER_AGENT
 
 if t.TYPE_CHECKING:
@@ -101,6 +103,9 @@ class PinterestStream(RESTStream[str | None]):
     empty_on_codes: t.ClassVar[frozenset[int]] = frozenset()
     #: Keep the ids of a complete read in the run state, for later streams.
     remember_ids: t.ClassVar[bool] = False
+    #: The record field naming the ad account, in the ad-account tree: a sync narrowed by
+    #: ``ad_account_ids`` scopes its deletions to them (:mod:`tap_pinterest.scoping`).
+    scope_field: t.ClassVar[str | None] = None
     #: Set after a 401 made us refresh the token; a second 401 in a row is fatal.
     _retried_after_401: bool = False
     #: The table version of this run, once a partition of the stream started syncing.
@@ -253,7 +258,8 @@ class PinterestStream(RESTStream[str | None]):
                     self.logger.warning("%s", line)
 
     def activate_synced_version(self) -> None:
-        """Send this run's ACTIVATE_VERSION, if this stream takes one (after a full sync)."""
+        """Send this run's ACTIVATE_VERSION, if this stream takes one (after a full sync),
+        scoped to the configured ad accounts in a shard (:mod:`tap_pinterest.scoping`)."""
         if not (
             self.selected
             and self.emit_activate_version_messages
@@ -267,7 +273,12 @@ class PinterestStream(RESTStream[str | None]):
             # records at all; the target needs the SCHEMA before ACTIVATE_VERSION.
             self._write_schema_message()
         version = self._held_version or self._tap.initialized_at // 1000
-        super()._write_activate_version_message(version)
+        scope = deletion_scope(self.scope_field, self.config)
+        for stream_map in self.stream_maps:
+            if not isinstance(stream_map, RemoveRecordTransform):
+                self._tap.write_message(
+                    ScopedActivateVersionMessage(stream_map.stream_alias, version, scope)
+                )
 
     def send_with_retries(
         self, prepared: requests.PreparedRequest, context: Context | None = None

@@ -24,6 +24,7 @@ LAYERS = (
         "tap_pinterest.reporting",
         "tap_pinterest.bodies",
         "tap_pinterest.stopping",
+        "tap_pinterest.scoping",
     },
     {"tap_pinterest.client", "tap_pinterest.auth", "tap_pinterest.run_state"},
     {"tap_pinterest.streams"},

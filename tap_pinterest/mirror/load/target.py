@@ -17,7 +17,8 @@ it reads any input, so a database it cannot use fails at once, as one error line
   cost a commit every 10,000 records;
 - ACTIVATE_VERSION: the records before it are committed, then the rows of older versions
   (rows a full-table sync no longer returned) are deleted. tap-pinterest sends it once a
-  stream has synced in full, so a sync cut short deletes nothing.
+  stream has synced in full, so a sync cut short deletes nothing; a shard's sync (some
+  ad accounts) names its `scope`, and only the rows within it are deleted (`load.scope`).
 - BATCH: refused unless `batch_directories` names the directories its files may be read
   from (a BATCH message names any file; the target must not read one it was not meant to).
 
@@ -33,7 +34,7 @@ with one line naming the input line, the stream and the problem (`db.errors.Inpu
 #   Target._handle_max_record_age: after every record, a held-back STATE that came due
 #   Target._latest_state: tells whether a STATE message changed the state
 #   Target._assert_line_requires: an ACTIVATE_VERSION or BATCH without its keys is refused
-#   Target._process_activate_version_message: only for a stream a SCHEMA declared
+#   Target._process_activate_version_message: a declared stream only, within its scope
 #   Target._process_batch_message: only files inside batch_directories
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ from typing_extensions import override
 from tap_pinterest.mirror.db.database import DEFAULT_URL, SUPPORTED, DatabaseError
 from tap_pinterest.mirror.db.errors import InputError
 from tap_pinterest.mirror.load.ingest import MirrorReader, RawRecord, RowEncoder
+from tap_pinterest.mirror.load.scope import Scope, read_scope
 from tap_pinterest.mirror.load.writer import Writer
 
 MAX_PENDING_WRITES = 2
@@ -141,15 +143,18 @@ class MirrorSink(BatchSink):
 
     @override
     def activate_version(self, new_version: int) -> None:
-        """Commit the records before it, then delete the rows older than `new_version`."""
+        """Commit the records before it, then delete the rows older than `new_version`
+        (within the message's scope, if it has one: `load.scope`)."""
         self.flush()
         self._target.wait_for_writes()
-        deleted = self._target.store.activate_version(self._info, new_version)
+        scope = self._target.activation_scope
+        deleted = self._target.store.activate_version(self._info, new_version, scope)
         self.logger.info(
-            "ACTIVATE_VERSION %s: deleted %d stale records from %s",
+            "ACTIVATE_VERSION %s: deleted %d stale records from %s%s",
             new_version,
             deleted,
             self.stream_name,
+            "" if scope is None else f" within {', '.join(sorted(scope))} of this shard",
         )
 
     @override
@@ -222,6 +227,8 @@ class TargetPinterestMirror(Target):
         self._uncommitted = 0
         self._began = 0.0
         self._failure: BaseException | None = None
+        #: The scope of the ACTIVATE_VERSION being applied (None: the whole stream).
+        self.activation_scope: Scope | None = None
         super().__init__(*args, **kwargs)
         _ = self.store  # a database_url that cannot be used fails now, before any input
         self.max_parallelism = 1  # one writer: SQLite has a single write lock anyway
@@ -328,7 +335,8 @@ class TargetPinterestMirror(Target):
 
     @override
     def _process_activate_version_message(self, message_dict: dict[str, Any]) -> None:
-        """Only for a stream a SCHEMA declared, with an integer version."""
+        """Only for a stream a SCHEMA declared, with an integer version; with the scope of
+        a shard's sync (`load.scope`) for the sinks."""
         self._assert_line_requires(message_dict, requires={"stream", "version"})
         if message_dict["stream"] not in self.mapper.stream_maps:
             msg = "ACTIVATE_VERSION for a stream that no SCHEMA message declared before it"
@@ -337,7 +345,11 @@ class TargetPinterestMirror(Target):
         if isinstance(version, bool) or not isinstance(version, int):
             msg = f"ACTIVATE_VERSION's version must be an integer, got {version!r:.50}"
             raise InvalidInputLine(msg)
-        super()._process_activate_version_message(message_dict)
+        self.activation_scope = read_scope(message_dict)
+        try:
+            super()._process_activate_version_message(message_dict)
+        finally:
+            self.activation_scope = None
 
     @override
     def _process_batch_message(self, message_dict: dict[str, Any]) -> None:

@@ -33,7 +33,11 @@ from tap_pinterest.mirror.db.store import (
 )
 from tap_pinterest.mirror.db.types import Batch, StreamInfo
 from tap_pinterest.mirror.load.pgcopy import CopyUpsert
+from tap_pinterest.mirror.load.scope import Scope
 from tap_pinterest.mirror.load.staging import StagedUpsert
+
+#: The most values of an ACTIVATE_VERSION's scope one DELETE names.
+IN_CHUNK = 500
 
 
 class Writer(Store):
@@ -183,17 +187,29 @@ class Writer(Store):
         self._statements[info.name] = (info.generation, stmt)
         return stmt
 
-    def activate_version(self, info: StreamInfo, version: int) -> int:
-        """Delete the rows a full sync of `version` did not write; return how many."""
+    def activate_version(self, info: StreamInfo, version: int, scope: Scope | None = None) -> int:
+        """Delete the rows a full sync of `version` did not write; return how many.
+
+        With a `scope` (`load.scope`) the sync covered only the rows whose fields hold one
+        of its values: only those are deleted (in chunks of `IN_CHUNK` values)."""
         table = info.table
+        older = sa.or_(table.c._version < version, table.c._version.is_(None))
+        conditions: list[list[sa.ColumnElement[bool]]] = [[]]
+        for field, values in (scope or {}).items():
+            # the values are text: a promoted text column (indexed), else the JSON value as text
+            if info.columns.get(field) == "string":
+                column: sa.ColumnElement[Any] = table.c[f"f_{field}"]
+            else:
+                column = sa.cast(json_value(table.c._record[(field,)], "string"), sa.Text)
+            chunks = [values[i : i + IN_CHUNK] for i in range(0, len(values), IN_CHUNK)]
+            conditions = [[*c, column.in_(chunk)] for c in conditions for chunk in chunks or [[]]]
+        deleted = 0
         with self.engine.begin() as conn:
-            result = conn.execute(
-                sa.delete(table).where(
-                    sa.or_(table.c._version < version, table.c._version.is_(None))
-                )
-            )
+            for where in conditions:
+                result = conn.execute(sa.delete(table).where(older, *where))
+                deleted += int(result.rowcount or 0)
             self._touch(conn, info)
-        return int(result.rowcount or 0)
+        return deleted
 
     def refresh_statistics(self, info: StreamInfo) -> None:
         """Update the planner's statistics of the stream's table (after a load)."""
