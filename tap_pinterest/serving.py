@@ -1,17 +1,27 @@
 """A WSGI app served by werkzeug in a background thread: the simulator's and the mirror's
 HTTP servers. It imports nothing from the rest of the package, so the simulator stays
-free of the tap."""
+free of the tap.
+
+A server can defend itself against clients that hold connections: a `read_timeout`
+closes a connection that sends nothing for that long (a request half sent, or an idle
+keep-alive), and `max_connections` caps the connections served at once (each has its
+own thread); one more is answered 503 at once and closed.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import socket
 import threading
 from typing import TYPE_CHECKING, Any, Self
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer, WSGIRequestHandler
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
+
+logger = logging.getLogger("tap_pinterest.serving")
 
 
 class Http11Handler(WSGIRequestHandler):
@@ -22,6 +32,64 @@ class Http11Handler(WSGIRequestHandler):
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         return
+
+    def log_error(self, format: str, *args: Any) -> None:
+        """A request that timed out or could not be read: the client's doing, so debug."""
+        logger.debug(format, *args)
+
+
+class CappedServer(ThreadedWSGIServer):
+    """A thread per connection, at most `max_connections` at once (None: no cap); one
+    more is sent `busy_response` and closed, from the accepting thread (without waiting
+    on the client)."""
+
+    def __init__(
+        self,
+        *args: Any,
+        max_connections: int | None = None,
+        busy_response: bytes = b"",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self._slots = None if max_connections is None else threading.Semaphore(max_connections)
+        self._busy = busy_response
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if self._slots is not None and not self._slots.acquire(blocking=False):
+            self._refuse(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:  # the thread did not start: its slot is free again
+            if self._slots is not None:
+                self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            if self._slots is not None:
+                self._slots.release()
+
+    def _refuse(self, request: socket.socket) -> None:
+        logger.debug("refused a connection: %s", "max_connections reached")
+        with contextlib.suppress(OSError):
+            request.setblocking(False)
+            # read what the client sent already: closing on unread data would reset the
+            # connection, and the client might lose the answer
+            with contextlib.suppress(BlockingIOError):
+                request.recv(65536)
+            request.send(self._busy)
+        self.shutdown_request(request)
+
+
+def _busy_response(body: bytes) -> bytes:
+    head = (
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
+    )
+    return head.encode("ascii") + body
 
 
 class BackgroundServer:
@@ -36,8 +104,14 @@ class BackgroundServer:
         *,
         name: str,
         poll_interval: float = 0.1,
+        read_timeout: float | None = None,
+        max_connections: int | None = None,
+        busy_body: bytes = b"",
     ) -> None:
         self.app = app
+        self.read_timeout = read_timeout
+        self.max_connections = max_connections
+        self._busy_body = busy_body
         self.host = host
         self.port = port
         self._name = name
@@ -58,13 +132,16 @@ class BackgroundServer:
             sock.bind((host, self.port))
             sock.listen(128)
             self.port = sock.getsockname()[1]
-            self._server = make_server(
+            # the handler's `timeout` is set on each connection's socket
+            handler = type("Handler", (Http11Handler,), {"timeout": self.read_timeout})
+            self._server = CappedServer(
                 host,
                 self.port,
                 self.app,
-                threaded=True,
-                request_handler=Http11Handler,
+                handler,
                 fd=sock.fileno(),
+                max_connections=self.max_connections,
+                busy_response=_busy_response(self._busy_body),
             )
         self._thread = threading.Thread(
             target=self._server.serve_forever,

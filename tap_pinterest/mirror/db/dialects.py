@@ -34,9 +34,10 @@ def _json_default(value: object) -> object:
     return str(value)
 
 
-def dumps(value: object) -> str:
-    """Compact JSON, with Decimal (the SDK's float parser) and datetimes handled."""
-    return json.dumps(value, separators=(",", ":"), default=_json_default, ensure_ascii=False)
+def dumps(value: object, *, ascii_only: bool = False) -> str:
+    """Compact JSON, with Decimal (the SDK's float parser) and datetimes handled; with
+    `ascii_only`, every other character escaped (text that is not Unicode included)."""
+    return json.dumps(value, separators=(",", ":"), default=_json_default, ensure_ascii=ascii_only)
 
 
 def loads(text: str | bytes) -> Any:
