@@ -197,8 +197,14 @@ def array_elements(dialect: str, doc: sa.ColumnElement[Any], path: tuple[str, ..
         guarded = sa.case((sa.func.jsonb_typeof(array) == "array", array))
         func = sa.func.jsonb_array_elements(guarded)
     else:
-        func = sa.func.json_each(doc, _sqlite_path(path))
+        func = sa.func.json_each(_sqlite_array(doc, path), _sqlite_path(path))
     return func.table_valued(sa.column("value", JSON)).alias("elem")
+
+
+def _sqlite_array(doc: sa.ColumnElement[Any], path: tuple[str, ...]) -> sa.ColumnElement[Any]:
+    """`doc` if the value at `path` is an array, else NULL: SQLite's json_each yields a
+    scalar, or a JSON null, as one element (as PostgreSQL's guard above does not)."""
+    return sa.case((sa.func.json_type(doc, _sqlite_path(path)) == "array", doc))
 
 
 def array_contains(
@@ -209,7 +215,8 @@ def array_contains(
         array = doc.op("#>")(sa.cast(sa.literal(list(path)), postgresql.ARRAY(sa.Text)))
         probe = sa.cast(sa.literal(dumps([value])), postgresql.JSONB)
         return array.op("@>")(probe)
-    elements = sa.func.json_each(doc, _sqlite_path(path)).table_valued("value", "type")
+    elements = sa.func.json_each(_sqlite_array(doc, path), _sqlite_path(path))
+    elements = elements.table_valued("value", "type")
     return sa.exists(
         sa.select(sa.literal(1))
         .select_from(elements)

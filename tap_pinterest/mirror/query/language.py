@@ -187,7 +187,7 @@ class Compiler:
             self._count(values=len(value))
             for v in value:
                 check_value(f, v, "in")
-            return column.in_(value)
+            return column.in_([_as_kind(f, v) for v in value])
         if op in ("eq", "neq") and value is None:
             return column.is_(None) if op == "eq" else column.is_not(None)
         self._count(values=1)
@@ -198,6 +198,7 @@ class Compiler:
                 "invalid_value",
                 ["eq", "neq", "in"],
             )
+        value = _as_kind(f, value)
         return {
             "eq": column.__eq__,
             "neq": lambda v: sa.or_(column != v, column.is_(None)),
@@ -354,6 +355,12 @@ def check_value(f: FieldInfo, value: Any, op: str) -> None:
             [f.kind],
         )
     limits.check_scalar(value, f"The {op!r} value on {f.dotted!r}")
+
+
+def _as_kind(f: FieldInfo, value: Any) -> Any:
+    """A number field compares as a 64-bit float: an integer value too, on both
+    databases (PostgreSQL would round an integer column's side, SQLite compare exactly)."""
+    return float(value) if f.kind == "number" else value
 
 
 def _like(dialect: str, column: Any, pattern: str, f: FieldInfo) -> Any:

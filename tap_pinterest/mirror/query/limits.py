@@ -62,10 +62,10 @@ LIMITS: dict[str, tuple[int, str]] = {
 }
 
 
-def exceeded(name: str, what: str) -> QueryError:
-    """`<what>; the limit is <value> (<name>).` as a `limit_exceeded` QueryError."""
+def exceeded(name: str, what: str, problem: str = "limit_exceeded") -> QueryError:
+    """`<what>; the limit is <value> (<name>).` as a QueryError (`limit_exceeded`)."""
     value = LIMITS[name][0]
-    return QueryError(f"{what}; the limit is {value} ({name}).", "limit_exceeded")
+    return QueryError(f"{what}; the limit is {value} ({name}).", problem)
 
 
 def check_text(value: str, what: str) -> None:

@@ -205,7 +205,8 @@ def decode_cursor(
     if not isinstance(cursor, str):
         raise bad
     if len(cursor) > limits.CURSOR_CHARS:
-        raise limits.exceeded("cursor_chars", f"The cursor is {len(cursor)} characters long")
+        what = f"Malformed cursor: it is {len(cursor)} characters long"
+        raise limits.exceeded("cursor_chars", what, "invalid_cursor")
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         decoded = msgspec.convert(json.loads(raw), Cursor)
