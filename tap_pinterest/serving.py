@@ -3,8 +3,8 @@ HTTP servers. It imports nothing from the rest of the package, so the simulator 
 free of the tap.
 
 A server can defend itself against clients that hold connections: a `read_timeout`
-closes a connection that sends nothing for that long (a request half sent, or an idle
-keep-alive), and `max_connections` caps the connections served at once (each has its
+closes a connection that sends nothing for that long (a request half sent, or none
+begun), and `max_connections` caps the connections served at once (each has its
 own thread); one more is answered 503 at once and closed.
 """
 

@@ -21,6 +21,7 @@ from tap_pinterest.mirror import Mirror
 from tap_pinterest.mirror.query import limits, paging
 from tap_pinterest.mirror.query.execute import Executor
 from tap_pinterest.mirror.query.requests import json_bytes
+from tap_pinterest.mirror.serve.cli import main
 from tap_pinterest.mirror.serve.server import MirrorApp
 from tests.mirror.conftest import BACKENDS, item, load_items, make_url
 
@@ -437,3 +438,67 @@ def test_no_request_reaches_the_last_resort(
         search(client, query={"filter": {"eq": {"count": 2**70}}})
         post(client, b"[" * 10_000)
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+def test_every_limit_is_documented_with_its_value() -> None:
+    docs = (Path(__file__).parents[2] / "docs" / "mirror.md").read_text()
+    for name, (value, _what) in limits.LIMITS.items():
+        assert f"| `{name}` | {value} |" in docs, name
+
+
+# ---- the command line -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cli_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('cli') / 'mirror.db'}"
+    load_items(url, RECORDS)
+    return url
+
+
+DEEP = '{"filter": ' + '{"not": ' * 3000 + '{"eq": {"count": 1}}' + "}" * 3001
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["search", "items", "--query", DEEP], "nested deeper than 64 levels"),
+        (["search", "items", "--query", "[" * 100_000], "nested deeper than 64 levels"),
+        (
+            ["search", "items", "--query", '{"filter": {"eq": {"count": 1' + "0" * 5000 + "}}}"],
+            "not valid JSON",
+        ),
+        (
+            ["search", "items", "--query", '{"filter": {"eq": {"count": 1' + "0" * 4000 + "}}}"],
+            "integer_max",
+        ),
+        (
+            ["search", "items", "--query", '{"filter": {"eq": {"status": "\\ud800"}}}'],
+            "lone surrogate",
+        ),
+        (["search", "items", "--query", '{"filter": {"eq": {"status": "a\\u0000"}}}'], "NUL"),
+        (
+            ["search", "items", "--query", '{"filter": {"like": {"title": "a\\\\"}}}'],
+            "lone backslash",
+        ),
+        (["search", "items", "--query", '{"filter": {"eq": {"price": NaN}}}'], "finite"),
+        (["search", "items", "--cursor", forge({}, [], 2**64)], "cursor"),
+        (["search", "items\ud800"], "Unknown entity"),
+        (["get", "items", "item001\x00"], "NUL"),
+        (["get", "items", "1", "--params", "[" * 5000], "nested deeper"),
+        (["serve", "--max-connections", "0"], "--max-connections"),
+        (["serve", "--read-timeout", "0"], "--read-timeout"),
+    ],
+    ids=lambda v: str(v)[:40] if isinstance(v, str) else None,
+)
+def test_the_command_line_answers_one_line(
+    cli_url: str, args: list[str], needle: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each is one `error:` line naming the problem, exit 2; none is 'unexpected'."""
+    status = main(["--database-url", cli_url, *args])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.startswith("error: ")
+    assert err.count("\n") == 1, err
+    assert "unexpected" not in err
+    assert needle in err, err

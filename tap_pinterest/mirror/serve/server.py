@@ -10,7 +10,7 @@ the server is serving `max_connections` already) or 500 (a bug: logged, never sh
 
 The server defends itself (`DEFAULT_READ_TIMEOUT`, `DEFAULT_MAX_CONNECTIONS`): a
 connection that sends nothing for `read_timeout` seconds is closed (a request half
-sent, or an idle keep-alive), and beyond `max_connections` at once a new connection is
+sent, or none begun), and beyond `max_connections` at once a new connection is
 answered 503 `server_busy` and closed. `GET /health` answers without the database.
 
 It binds 127.0.0.1 by default. Any other address needs a bearer token; with a token,
