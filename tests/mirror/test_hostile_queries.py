@@ -18,12 +18,19 @@ import pytest
 from werkzeug.test import Client, TestResponse
 
 from tap_pinterest.mirror import Mirror
-from tap_pinterest.mirror.query import limits, paging
+from tap_pinterest.mirror.query import limits
 from tap_pinterest.mirror.query.execute import Executor
 from tap_pinterest.mirror.query.requests import json_bytes
 from tap_pinterest.mirror.serve.cli import main
 from tap_pinterest.mirror.serve.server import MirrorApp
-from tests.mirror.conftest import BACKENDS, item, load_items, make_url
+from tests.mirror.conftest import (
+    BACKENDS,
+    forge_cursor,
+    item,
+    load_items,
+    loaded_mirror,
+    make_url,
+)
 
 RECORDS = [item(i) for i in range(12)] + [item(12, title=None, count=None, price=None)]
 ALL = sorted(r["id"] for r in RECORDS)
@@ -31,12 +38,9 @@ ALL = sorted(r["id"] for r in RECORDS)
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def client(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator:
-    urls = make_url(request.param, tmp_path_factory.mktemp(request.param))
-    url = next(urls)
-    load_items(url, RECORDS)
-    with Mirror(url) as mirror:
+    tmp_path = tmp_path_factory.mktemp(request.param)
+    for mirror in loaded_mirror(request.param, tmp_path, RECORDS):
         yield Client(MirrorApp(Executor(mirror)))
-    next(urls, None)
 
 
 def post(client: Client, body: object) -> TestResponse:
@@ -320,13 +324,6 @@ def test_too_many_sort_fields_is_400(client: Client) -> None:
 # ---- cursors --------------------------------------------------------------------------
 
 
-def forge(query: dict[str, Any], values: list[Any], key: Any) -> str:
-    """A cursor with the query's own hash, and these values and key."""
-    payload = {"q": paging.query_hash("items", query), "v": values, "k": key}
-    raw = json.dumps(payload).encode()  # NaN and lone surrogates as Python writes them
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
 BY_TITLE = {"sort": [{"title": "asc"}]}
 BY_COUNT = {"sort": [{"count": "desc"}]}
 BY_ACTIVE = {"sort": [{"active": "asc"}]}
@@ -360,7 +357,7 @@ BY_ACTIVE = {"sort": [{"active": "asc"}]}
 def test_a_forged_cursor_does_not_belong(
     client: Client, query: dict[str, Any], values: list[Any], key: Any
 ) -> None:
-    cursor = forge(query, values, key)
+    cursor = forge_cursor(query, values, key)
     refused(search(client, query=query, cursor=cursor), "invalid_cursor")
 
 
@@ -374,7 +371,7 @@ def test_a_cursor_of_another_query_says_so(client: Client) -> None:
 
 def test_a_forged_cursor_of_the_right_types_pages_on(client: Client) -> None:
     """A cursor is keyset paging: a hand-made one of the right types is a valid position."""
-    page = search(client, query=BY_COUNT, cursor=forge(BY_COUNT, [6], 10**9))
+    page = search(client, query=BY_COUNT, cursor=forge_cursor(BY_COUNT, [6], 10**9))
     # descending: 6 and below after it (the key is past every row), then NULL
     assert found(page) == sorted(r["id"] for r in RECORDS if (r["count"] or 0) <= 6)
 
@@ -482,7 +479,7 @@ DEEP = '{"filter": ' + '{"not": ' * 3000 + '{"eq": {"count": 1}}' + "}" * 3001
             "lone backslash",
         ),
         (["search", "items", "--query", '{"filter": {"eq": {"price": NaN}}}'], "finite"),
-        (["search", "items", "--cursor", forge({}, [], 2**64)], "cursor"),
+        (["search", "items", "--cursor", forge_cursor({}, [], 2**64)], "cursor"),
         (["search", "items\ud800"], "Unknown entity"),
         (["get", "items", "item001\x00"], "NUL"),
         (["get", "items", "1", "--params", "[" * 5000], "nested deeper"),

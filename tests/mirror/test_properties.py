@@ -25,12 +25,10 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from werkzeug.test import Client
 
-from tap_pinterest.mirror import Mirror
-from tap_pinterest.mirror.query import paging
 from tap_pinterest.mirror.query.execute import Executor
 from tap_pinterest.mirror.serve.server import MirrorApp
 from tests.mirror import reference
-from tests.mirror.conftest import BACKENDS, item, load_items, make_url
+from tests.mirror.conftest import BACKENDS, forge_cursor, item, loaded_mirror
 
 _COMMON = {
     "deadline": None,
@@ -83,12 +81,9 @@ RECORDS = _records()
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def client(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator:
-    urls = make_url(request.param, tmp_path_factory.mktemp(request.param))
-    url = next(urls)
-    load_items(url, RECORDS)
-    with Mirror(url) as mirror:
+    tmp_path = tmp_path_factory.mktemp(request.param)
+    for mirror in loaded_mirror(request.param, tmp_path, RECORDS):
         yield Client(MirrorApp(Executor(mirror)))
-    next(urls, None)
 
 
 # ---- the strategies -------------------------------------------------------------------
@@ -285,11 +280,6 @@ def test_every_answer_is_the_reference_or_a_400(
     assert seen == expected
 
 
-def _forged(query: dict[str, Any], values: list[Any], key: Any) -> str:
-    payload = {"q": paging.query_hash("items", query), "v": values, "k": key}
-    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
-
-
 CURSOR_VALUES = st.one_of(
     st.none(), STRINGS, INTS, FLOATS, st.booleans(), st.just([]), st.just({"a": 1})
 )
@@ -319,7 +309,7 @@ def test_any_cursor_pages_on_or_is_a_400(
     query = {"sort": sort}
     values = data.draw(cursor_values(sort))
     if garbage is None:
-        cursor = _forged(query, values, key)
+        cursor = forge_cursor(query, values, key)
     elif isinstance(garbage, bytes):
         cursor = base64.urlsafe_b64encode(garbage).decode()
     else:

@@ -3,7 +3,6 @@ and /health answers without the database."""
 
 from __future__ import annotations
 
-import json
 import socket
 import time
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from tap_pinterest.mirror.query.execute import Executor
 from tap_pinterest.mirror.serve.server import (
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_READ_TIMEOUT,
+    DEFAULT_REQUEST_TIMEOUT,
     MirrorApp,
     MirrorServer,
 )
@@ -83,11 +83,32 @@ def test_half_sent_requests_do_not_stop_normal_ones(app: MirrorApp) -> None:
 
 
 def test_a_connection_that_sends_nothing_is_closed(app: MirrorApp) -> None:
-    with MirrorServer(app, port=0, read_timeout=READ_TIMEOUT) as server:
-        with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
-            started = time.monotonic()
-            assert closed_by_the_server(sock) == b""
-            assert time.monotonic() - started >= READ_TIMEOUT * 0.9
+    server = MirrorServer(app, port=0, read_timeout=READ_TIMEOUT).start()
+    with server, socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        started = time.monotonic()
+        assert closed_by_the_server(sock) == b""
+        assert time.monotonic() - started >= READ_TIMEOUT * 0.9
+
+
+def test_a_request_trickled_byte_by_byte_is_cut_at_the_request_timeout(app: MirrorApp) -> None:
+    """A client that sends a byte now and then never trips the read timeout; the request
+    timeout bounds how long it keeps its connection (and its slot)."""
+    server = MirrorServer(app, port=0, read_timeout=READ_TIMEOUT, request_timeout=2.0).start()
+    with server, socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        started = time.monotonic()
+        try:
+            for byte in b"POST /execute HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 100:
+                sock.sendall(bytes([byte]))
+                time.sleep(0.2)  # well within the read timeout
+        except OSError:  # the server shut the connection: sending fails
+            pass
+        closed_by_the_server(sock)
+        held = time.monotonic() - started
+    assert 2.0 <= held < 6, held
+    slow = MirrorServer(app, port=0, read_timeout=READ_TIMEOUT).start()
+    with slow:
+        ok = requests.post(f"{slow.url}/execute", json=SEARCH, timeout=10)
+        assert ok.status_code == 200
 
 
 def test_connections_beyond_the_cap_get_503_at_once(app: MirrorApp) -> None:
@@ -124,3 +145,4 @@ def test_the_defaults_are_the_documented_ones() -> None:
     docs = (Path(__file__).parents[2] / "docs" / "mirror.md").read_text()
     assert f"| read timeout | `--read-timeout` | {DEFAULT_READ_TIMEOUT:g} s |" in docs
     assert f"| connections at once | `--max-connections` | {DEFAULT_MAX_CONNECTIONS} |" in docs
+    assert f"| request timeout | `--request-timeout` | {DEFAULT_REQUEST_TIMEOUT:g} s |" in docs

@@ -31,6 +31,7 @@ from tap_pinterest.mirror.serve.server import (
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_PORT,
     DEFAULT_READ_TIMEOUT,
+    DEFAULT_REQUEST_TIMEOUT,
     MirrorApp,
     MirrorServer,
     check_bind,
@@ -310,6 +311,13 @@ def list_(entity: str, params: str | None, config: Path) -> None:
     f"(default {DEFAULT_READ_TIMEOUT:g})",
 )
 @click.option(
+    "--request-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=DEFAULT_REQUEST_TIMEOUT,
+    help="seconds a connection may stay open, its request read, run and answered "
+    f"(default {DEFAULT_REQUEST_TIMEOUT:g})",
+)
+@click.option(
     "--max-connections",
     type=click.IntRange(min=1),
     default=DEFAULT_MAX_CONNECTIONS,
@@ -321,6 +329,7 @@ def serve(  # noqa: PLR0917 - one per option
     token: str | None,
     config: Path | None,
     read_timeout: float,
+    request_timeout: float,
     max_connections: int,
 ) -> None:
     token = token or os.environ.get(TOKEN_ENV) or None
@@ -334,7 +343,12 @@ def serve(  # noqa: PLR0917 - one per option
     app = MirrorApp(_executor(_live(config), serving=True), token=token)
     try:
         MirrorServer(
-            app, host, port, read_timeout=read_timeout, max_connections=max_connections
+            app,
+            host,
+            port,
+            read_timeout=read_timeout,
+            request_timeout=request_timeout,
+            max_connections=max_connections,
         ).serve_until_signalled()
     except OSError as error:
         msg = f"cannot listen on {host}:{port}: {error.strerror or error}"

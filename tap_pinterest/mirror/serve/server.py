@@ -8,10 +8,12 @@ JSON), 408 (the body did not arrive in time), 502 (the Pinterest API failed), 50
 mirror's database cannot be opened: its one-line `DatabaseError`, password hidden; or
 the server is serving `max_connections` already) or 500 (a bug: logged, never shown).
 
-The server defends itself (`DEFAULT_READ_TIMEOUT`, `DEFAULT_MAX_CONNECTIONS`): a
-connection that sends nothing for `read_timeout` seconds is closed (a request half
-sent, or none begun), and beyond `max_connections` at once a new connection is
-answered 503 `server_busy` and closed. `GET /health` answers without the database.
+The server defends itself (`DEFAULT_READ_TIMEOUT`, `DEFAULT_REQUEST_TIMEOUT`,
+`DEFAULT_MAX_CONNECTIONS`): a connection that sends nothing for `read_timeout` seconds
+is closed (a request half sent, or none begun), one still open `request_timeout`
+seconds after it was taken is shut down (a client trickling its request), and beyond
+`max_connections` at once a new connection is answered 503 `server_busy` and closed.
+`GET /health` answers without the database.
 
 It binds 127.0.0.1 by default. Any other address needs a bearer token; with a token,
 every request needs ``Authorization: Bearer <token>``, compared in constant time.
@@ -56,6 +58,8 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8788
 #: Seconds a connection may send nothing before it is closed.
 DEFAULT_READ_TIMEOUT = 10.0
+#: Seconds a connection (one request, read, run and answered) may stay open.
+DEFAULT_REQUEST_TIMEOUT = 60.0
 #: Connections served at once; one more is answered 503 and closed.
 DEFAULT_MAX_CONNECTIONS = 64
 #: The paths and the methods they answer (GET answers HEAD too).
@@ -213,6 +217,7 @@ class MirrorServer(BackgroundServer):
         port: int = DEFAULT_PORT,
         *,
         read_timeout: float = DEFAULT_READ_TIMEOUT,
+        request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
     ) -> None:
         check_bind(host, has_token=app.has_token)
@@ -222,6 +227,7 @@ class MirrorServer(BackgroundServer):
             port,
             name="pinterest-mirror",
             read_timeout=read_timeout,
+            request_timeout=request_timeout,
             max_connections=max_connections,
             busy_body=json_bytes(BUSY.body()),
         )
