@@ -215,8 +215,8 @@ def array_contains(
         array = doc.op("#>")(sa.cast(sa.literal(list(path)), postgresql.ARRAY(sa.Text)))
         probe = sa.cast(sa.literal(dumps([value])), postgresql.JSONB)
         return array.op("@>")(probe)
-    elements = sa.func.json_each(_sqlite_array(doc, path), _sqlite_path(path))
-    elements = elements.table_valued("value", "type")
+    each = sa.func.json_each(_sqlite_array(doc, path), _sqlite_path(path))
+    elements = each.table_valued("value", "type")
     return sa.exists(
         sa.select(sa.literal(1))
         .select_from(elements)

@@ -222,7 +222,9 @@ def _word_prefilter(
     else:
         # tsquery || tsquery: either; paired up as a balanced tree (a chain of hundreds
         # of words would be as deep as it is long, past the compiler's recursion)
-        queries = [sa.func.plainto_tsquery(simple, word) for word in words]
+        queries: list[sa.ColumnElement[Any]] = [
+            sa.func.plainto_tsquery(simple, word) for word in words
+        ]
         while len(queries) > 1:
             pairs = zip(queries[::2], queries[1::2], strict=False)
             paired = [left.op("||")(right) for left, right in pairs]
