@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 import requests
+import sqlalchemy as sa
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
 
 from tap_pinterest.mirror import Mirror
 from tap_pinterest.mirror.query.execute import Executor
@@ -146,3 +149,20 @@ def test_the_defaults_are_the_documented_ones() -> None:
     assert f"| read timeout | `--read-timeout` | {DEFAULT_READ_TIMEOUT:g} s |" in docs
     assert f"| connections at once | `--max-connections` | {DEFAULT_MAX_CONNECTIONS} |" in docs
     assert f"| request timeout | `--request-timeout` | {DEFAULT_REQUEST_TIMEOUT:g} s |" in docs
+
+
+def test_a_database_whose_connections_stay_busy_is_503(tmp_path: Path) -> None:
+    """Every pooled connection held (by slow searches) past the pool's wait: 503, not 500."""
+    url = f"sqlite:///{tmp_path / 'mirror.db'}"
+    load_items(url, [item(i) for i in range(3)])
+    with Mirror(url).open() as mirror:
+        store = mirror._store
+        assert store is not None
+        store.engine.dispose()
+        store.engine = sa.create_engine(url, pool_size=1, max_overflow=0, pool_timeout=0.1)
+        with store.engine.connect():  # the one connection, busy
+            answer = MirrorApp(Executor(mirror)).respond(
+                Request(EnvironBuilder(method="POST", path="/execute", json=SEARCH).get_environ())
+            )
+    assert answer.status_code == 503
+    assert answer.get_json()["error"]["problem"] == "database_busy"

@@ -20,6 +20,7 @@ import typing as t
 from dataclasses import dataclass
 
 import msgspec
+import sqlalchemy as sa
 
 from tap_pinterest.mirror.db.database import DatabaseError
 from tap_pinterest.mirror.db.errors import NotFoundError, QueryError
@@ -116,6 +117,9 @@ class Executor:
             raise from_mirror_error(error) from None
         except DatabaseError as error:  # the database went away, or its file is now bad
             raise RequestError("database_unavailable", str(error), status=503) from None
+        except sa.exc.TimeoutError as error:  # every pooled connection stayed busy
+            message = f"every connection to the database stayed busy; retry shortly ({error})"
+            raise RequestError("database_busy", " ".join(message.split()), status=503) from None
 
     def _run(self, action: str, entity: str | None, params: dict[str, t.Any]) -> dict[str, t.Any]:
         if action == "stats":

@@ -6,7 +6,8 @@ answers the JSON of :class:`~tap_pinterest.mirror.query.execute.Executor`, or
 401 (token), 404 (no such record or path), 405 (method), 413 (too big), 415 (not
 JSON), 408 (the body did not arrive in time), 502 (the Pinterest API failed), 503 (the
 mirror's database cannot be opened: its one-line `DatabaseError`, password hidden; or
-the server is serving `max_connections` already) or 500 (a bug: logged, never shown).
+its connections all stayed busy; or the server is serving `max_connections` already)
+or 500 (a bug: logged, never shown).
 
 The server defends itself (`DEFAULT_READ_TIMEOUT`, `DEFAULT_REQUEST_TIMEOUT`,
 `DEFAULT_MAX_CONNECTIONS`): a connection that sends nothing for `read_timeout` seconds
@@ -61,7 +62,7 @@ DEFAULT_READ_TIMEOUT = 10.0
 #: Seconds a connection (one request, read, run and answered) may stay open.
 DEFAULT_REQUEST_TIMEOUT = 60.0
 #: Connections served at once; one more is answered 503 and closed.
-DEFAULT_MAX_CONNECTIONS = 64
+DEFAULT_MAX_CONNECTIONS = 256
 #: The paths and the methods they answer (GET answers HEAD too).
 URLS = Map(
     [
