@@ -297,25 +297,25 @@ def list_(entity: str, params: str | None, config: Path) -> None:
     _print(live.list(entity, request))
 
 
+def _seconds_option(name: str, default: float, what: str) -> t.Any:
+    """A server timeout: seconds a connection <what> (more than 0)."""
+    return click.option(
+        name,
+        type=click.FloatRange(min=0, min_open=True),
+        default=default,
+        help=f"seconds a connection {what} (default {default:g})",
+    )
+
+
 @cli.command(help="serve POST /execute")
 @_database_url_option
 @click.option("--host", default=DEFAULT_HOST, help=f"default {DEFAULT_HOST}")
 @click.option("--port", type=_Integer(), default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
 @click.option("--token", help=f"bearer token required of every request (or ${TOKEN_ENV})")
 @click.option("--config", type=click.Path(path_type=Path), help="tap config, for live list and get")
-@click.option(
-    "--read-timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    default=DEFAULT_READ_TIMEOUT,
-    help="seconds a connection may send nothing before it is closed "
-    f"(default {DEFAULT_READ_TIMEOUT:g})",
-)
-@click.option(
-    "--request-timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    default=DEFAULT_REQUEST_TIMEOUT,
-    help="seconds a connection may stay open, its request read, run and answered "
-    f"(default {DEFAULT_REQUEST_TIMEOUT:g})",
+@_seconds_option("--read-timeout", DEFAULT_READ_TIMEOUT, "may send nothing before it is closed")
+@_seconds_option(
+    "--request-timeout", DEFAULT_REQUEST_TIMEOUT, "may stay open (read, run and answered)"
 )
 @click.option(
     "--max-connections",
