@@ -3,20 +3,23 @@ and /health answers without the database."""
 
 from __future__ import annotations
 
+import logging
 import socket
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 import sqlalchemy as sa
-from werkzeug.test import EnvironBuilder
+from werkzeug.test import Client, EnvironBuilder
 from werkzeug.wrappers import Request
 
 from tap_pinterest.mirror import Mirror
 from tap_pinterest.mirror.query.execute import Executor
+from tap_pinterest.mirror.serve.cli import main
 from tap_pinterest.mirror.serve.server import (
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_READ_TIMEOUT,
@@ -166,3 +169,47 @@ def test_a_database_whose_connections_stay_busy_is_503(tmp_path: Path) -> None:
             )
     assert answer.status_code == 503
     assert answer.get_json()["error"]["problem"] == "database_busy"
+
+
+class _Broken(Executor):
+    """An executor with a bug: what only the last-resort boundaries should ever see."""
+
+    def execute(self, request: object) -> dict[str, Any]:
+        msg = "boom: password=hunter2"
+        raise RuntimeError(msg)
+
+
+def test_the_last_resort_logs_one_line_and_the_traceback_at_debug(
+    app: MirrorApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    broken = MirrorApp(_Broken(app.executor.mirror))
+    with caplog.at_level(logging.DEBUG, "tap_pinterest.mirror.server"):
+        answer = Client(broken).post("/execute", json=SEARCH)
+    assert answer.status_code == 500
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1
+    assert errors[0].exc_info is None
+    assert "RuntimeError" in errors[0].getMessage()
+    assert "hunter2" not in errors[0].getMessage()
+    debug = [r for r in caplog.records if r.levelno == logging.DEBUG and r.exc_info]
+    assert len(debug) == 1
+
+
+def test_the_command_line_last_resort_is_one_line_and_a_traceback_at_debug(
+    app: MirrorApp,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'mirror.db'}"
+    load_items(url, [item(0)])
+    monkeypatch.setattr(Executor, "execute", _Broken.execute)
+    monkeypatch.delenv("LOGLEVEL", raising=False)
+    monkeypatch.delenv("TAP_PINTEREST_MIRROR_LOGLEVEL", raising=False)
+    assert main(["--database-url", url, "stats"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: unexpected RuntimeError")
+    assert err.count("\n") == 1
+    monkeypatch.setenv("LOGLEVEL", "debug")
+    assert main(["--database-url", url, "stats"]) == 2
+    assert "Traceback" in capsys.readouterr().err
