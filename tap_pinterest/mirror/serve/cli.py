@@ -297,7 +297,10 @@ def list_(entity: str, params: str | None, config: Path) -> None:
     _print(live.list(entity, request))
 
 
-def _seconds_option(name: str, default: float, what: str) -> t.Any:
+_F = t.TypeVar("_F", bound=t.Callable[..., t.Any])
+
+
+def _seconds_option(name: str, default: float, what: str) -> t.Callable[[_F], _F]:
     """A server timeout: seconds a connection <what> (more than 0)."""
     return click.option(
         name,
