@@ -3,6 +3,7 @@ and helpers that feed Singer messages to the target in-process."""
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
@@ -17,6 +18,7 @@ import sqlalchemy as sa
 
 from tap_pinterest.mirror import Mirror
 from tap_pinterest.mirror.load.target import TargetPinterestMirror
+from tap_pinterest.mirror.query import paging
 
 PG_URL = os.environ.get("MIRROR_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BACKENDS = ["sqlite", "postgresql"]
@@ -148,3 +150,20 @@ def load_items(
         + [record_message(stream, r) for r in records],
         **config,
     )
+
+
+def loaded_mirror(backend: str, tmp_path: Path, records: list[dict[str, Any]]) -> Iterator[Mirror]:
+    """A mirror of `records` (stream `items`) on `backend`, dropped afterwards."""
+    urls = make_url(backend, tmp_path)
+    url = next(urls)
+    load_items(url, records)
+    with Mirror(url) as mirror:
+        yield mirror
+    next(urls, None)
+
+
+def forge_cursor(query: dict[str, Any], values: list[Any], key: Any) -> str:
+    """A cursor of `items` with the query's own hash, and these values and key (written
+    by Python's json: NaN and lone surrogates included)."""
+    payload = {"q": paging.query_hash("items", query), "v": values, "k": key}
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")

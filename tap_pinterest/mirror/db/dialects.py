@@ -34,9 +34,10 @@ def _json_default(value: object) -> object:
     return str(value)
 
 
-def dumps(value: object) -> str:
-    """Compact JSON, with Decimal (the SDK's float parser) and datetimes handled."""
-    return json.dumps(value, separators=(",", ":"), default=_json_default, ensure_ascii=False)
+def dumps(value: object, *, ascii_only: bool = False) -> str:
+    """Compact JSON, with Decimal (the SDK's float parser) and datetimes handled; with
+    `ascii_only`, every other character escaped (text that is not Unicode included)."""
+    return json.dumps(value, separators=(",", ":"), default=_json_default, ensure_ascii=ascii_only)
 
 
 def loads(text: str | bytes) -> Any:
@@ -207,8 +208,14 @@ def array_elements(dialect: str, doc: sa.ColumnElement[Any], path: tuple[str, ..
         guarded = sa.case((sa.func.jsonb_typeof(array) == "array", array))
         func = sa.func.jsonb_array_elements(guarded)
     else:
-        func = sa.func.json_each(doc, _sqlite_path(path))
+        func = sa.func.json_each(_sqlite_array(doc, path), _sqlite_path(path))
     return func.table_valued(sa.column("value", JSON)).alias("elem")
+
+
+def _sqlite_array(doc: sa.ColumnElement[Any], path: tuple[str, ...]) -> sa.ColumnElement[Any]:
+    """`doc` if the value at `path` is an array, else NULL: SQLite's json_each yields a
+    scalar, or a JSON null, as one element (as PostgreSQL's guard above does not)."""
+    return sa.case((sa.func.json_type(doc, _sqlite_path(path)) == "array", doc))
 
 
 def array_contains(
@@ -219,7 +226,8 @@ def array_contains(
         array = doc.op("#>")(sa.cast(sa.literal(list(path)), postgresql.ARRAY(sa.Text)))
         probe = sa.cast(sa.literal(dumps([value])), postgresql.JSONB)
         return array.op("@>")(probe)
-    elements = sa.func.json_each(doc, _sqlite_path(path)).table_valued("value", "type")
+    each = sa.func.json_each(_sqlite_array(doc, path), _sqlite_path(path))
+    elements = each.table_valued("value", "type")
     return sa.exists(
         sa.select(sa.literal(1))
         .select_from(elements)

@@ -108,6 +108,7 @@ class Store:
         self.catalog = catalog_table(sa.MetaData())
         self.layout = layout_table(sa.MetaData())
         self._infos: dict[str, StreamInfo] = {}
+        self._has_catalog = False
 
     @classmethod
     def open(cls, url: str, *, writer: bool = False) -> Self:
@@ -127,7 +128,11 @@ class Store:
     # reading the catalog
 
     def has_catalog(self) -> bool:
-        return sa.inspect(self.engine).has_table(CATALOG)
+        """Whether the target has created the catalog (a mirror it is still creating has
+        none). Once there, it stays: it is looked up until then."""
+        if not self._has_catalog:
+            self._has_catalog = sa.inspect(self.engine).has_table(CATALOG)
+        return self._has_catalog
 
     def catalog_rows(self, conn: Connection) -> list[Any]:
         return list(conn.execute(sa.select(self.catalog).order_by(self.catalog.c.stream)))

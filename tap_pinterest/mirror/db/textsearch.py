@@ -220,9 +220,16 @@ def _word_prefilter(
     if ordered:
         query: sa.ColumnElement[Any] = sa.func.plainto_tsquery(simple, " ".join(words))
     else:
-        query = sa.func.plainto_tsquery(simple, words[0])
-        for word in words[1:]:  # tsquery || tsquery: either
-            query = query.op("||")(sa.func.plainto_tsquery(simple, word))
+        # tsquery || tsquery: either; paired up as a balanced tree (a chain of hundreds
+        # of words would be as deep as it is long, past the compiler's recursion)
+        queries: list[sa.ColumnElement[Any]] = [
+            sa.func.plainto_tsquery(simple, word) for word in words
+        ]
+        while len(queries) > 1:
+            pairs = zip(queries[::2], queries[1::2], strict=False)
+            paired = [left.op("||")(right) for left, right in pairs]
+            queries = paired + queries[len(paired) * 2 :]
+        query = queries[0]
     return word_vector(column).op("@@")(query)
 
 

@@ -14,12 +14,15 @@ from tap_pinterest.mirror.db.database import DEFAULT_URL
 from tap_pinterest.mirror.db.errors import NotFoundError, QueryError
 from tap_pinterest.mirror.db.store import Store
 from tap_pinterest.mirror.db.types import StreamInfo
-from tap_pinterest.mirror.query import guide, paging
+from tap_pinterest.mirror.query import guide, limits, paging
 from tap_pinterest.mirror.query.language import Compiler
+from tap_pinterest.mirror.query.limits import shown
 
 #: The most records one page holds (`limit` runs from 1 to this), and the default page.
-MAX_LIMIT = 1000
-DEFAULT_TIMEOUT_MS = 10_000
+MAX_LIMIT = limits.PAGE_SIZE
+DEFAULT_TIMEOUT_MS = limits.QUERY_TIMEOUT_MS
+#: What an entity is, in a mirror with no entities yet.
+EMPTY = "the mirror is empty (no sync has finished loading a stream yet)"
 
 
 class Mirror:
@@ -56,10 +59,14 @@ class Mirror:
         return self._store
 
     def _entity(self, conn: Connection, store: Store, entity: object) -> StreamInfo:
-        info = store.info(conn, entity) if isinstance(entity, str) else None
+        if not store.has_catalog():  # a mirror the target is still creating
+            raise QueryError(f"Unknown entity {shown(entity)}: {EMPTY}.", "unknown_entity")
+        info = None
+        if isinstance(entity, str) and _storable(entity):
+            info = store.info(conn, entity)
         if info is None:
             raise QueryError(
-                f"Unknown entity {entity!r}.", "unknown_entity", self._names(conn, store)
+                f"Unknown entity {shown(entity)}.", "unknown_entity", self._names(conn, store)
             )
         return info
 
@@ -156,7 +163,7 @@ class Mirror:
         query = {} if query is None else query
         if not isinstance(query, dict) or set(query) - {"filter", "sort"}:
             raise QueryError(
-                f"query must be an object with 'filter' and/or 'sort', got {query!r}.",
+                f"query must be an object with 'filter' and/or 'sort', got {shown(query)}.",
                 "invalid_query",
                 ["filter", "sort"],
             )
@@ -172,7 +179,8 @@ class Mirror:
             token = paging.query_hash(entity, query)
             after = None
             if cursor is not None:
-                after = paging.decode_cursor(cursor, token, len(sort))
+                kinds = [f.kind for f, _ in sort]
+                after = paging.decode_cursor(cursor, token, kinds, store.dialect)
             with dialects.statement_timeout(conn, self.timeout_ms):
                 try:
                     rows = paging.page(conn, compiler, where, sort, scan, after, limit)
@@ -199,7 +207,7 @@ class Mirror:
     def _require_store(self, entity: object) -> Store:
         store = self._get_store()
         if store is None:
-            raise QueryError(f"Unknown entity {entity!r}: the mirror is empty.", "unknown_entity")
+            raise QueryError(f"Unknown entity {shown(entity)}: {EMPTY}.", "unknown_entity")
         return store
 
 
@@ -207,13 +215,29 @@ def _check_limit(limit: object) -> None:
     """Refuse a `limit` that is not an integer from 1 to `MAX_LIMIT` (QueryError)."""
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
         raise QueryError(
-            f"limit must be an integer from 1 to {MAX_LIMIT}, got {limit!r}.",
+            f"limit must be an integer from 1 to {MAX_LIMIT}, got {shown(limit)}.",
             "invalid_limit",
             [f"1..{MAX_LIMIT}"],
         )
 
 
+def _storable(text: str) -> bool:
+    """Whether `text` can be a name or key in the mirror (see `limits.check_text`)."""
+    try:
+        limits.check_text(text, "")
+    except QueryError:
+        return False
+    return True
+
+
 def _pk_text(info: StreamInfo, value: Any) -> str:
+    """The `_pk` text of an id (a key no database holds is refused: `limits.check_text`)."""
+    text = _key_text(info, value)
+    limits.check_text(text, f"The id of {info.name!r}")
+    return text
+
+
+def _key_text(info: StreamInfo, value: Any) -> str:
     keys = info.key_properties
     if len(keys) == 1:
         if isinstance(value, list | tuple) and len(value) == 1:
@@ -222,6 +246,7 @@ def _pk_text(info: StreamInfo, value: Any) -> str:
             value = value.get(keys[0])
         if isinstance(value, list | tuple | dict) or value is None:
             raise QueryError(f"id must be a scalar for {info.name!r}.", "invalid_value", keys)
+        limits.check_scalar(value, f"The id of {info.name!r}")
         return str(value)
     if isinstance(value, dict):
         value = [value.get(k) for k in keys]
@@ -231,6 +256,10 @@ def _pk_text(info: StreamInfo, value: Any) -> str:
             "invalid_value",
             keys,
         )
+    for part in value:
+        if isinstance(part, list | tuple | dict):
+            raise QueryError(f"Each part of a {info.name!r} id is a scalar.", "invalid_value", keys)
+        limits.check_scalar(part, f"The id of {info.name!r}")
     return dialects.dumps(list(value))
 
 
@@ -242,7 +271,7 @@ def _field_paths(info: StreamInfo, fields: object) -> list[tuple[str, ...]] | No
         return None
     if not isinstance(fields, list):
         raise QueryError(
-            f"fields must be a list of dotted paths or lists of keys, got {fields!r}.",
+            f"fields must be a list of dotted paths or lists of keys, got {shown(fields)}.",
             "invalid_fields",
             sorted(info.fields),
         )
@@ -253,10 +282,12 @@ def _field_paths(info: StreamInfo, fields: object) -> list[tuple[str, ...]] | No
         elif isinstance(item, list | tuple) and item and all(isinstance(k, str) for k in item):
             path = tuple(item)
         else:
-            raise QueryError(f"Bad field path {item!r}.", "invalid_fields", sorted(info.fields))
+            raise QueryError(
+                f"Bad field path {shown(item)}.", "invalid_fields", sorted(info.fields)
+            )
         if ".".join(path) not in info.fields:
             raise QueryError(
-                f"Unknown field {item!r} in fields for entity {info.name!r}.",
+                f"Unknown field {shown(item)} in fields for entity {info.name!r}.",
                 "unknown_field",
                 sorted(info.fields),
             )

@@ -21,6 +21,7 @@ import typing as t
 from dataclasses import dataclass
 
 import msgspec
+import sqlalchemy as sa
 
 from tap_pinterest.mirror.db.database import DatabaseError
 from tap_pinterest.mirror.db.errors import NotFoundError, QueryError
@@ -89,13 +90,17 @@ def from_mirror_error(error: QueryError | NotFoundError) -> RequestError:
 @contextlib.contextmanager
 def as_request_errors() -> Iterator[None]:
     """The mirror's errors, raised inside, as request errors: a bad query 400, a missing
-    record 404, a database that went away (or whose file is now bad) 503."""
+    record 404, a database that went away (or whose file is now bad) or whose every
+    pooled connection stayed busy 503."""
     try:
         yield
     except (QueryError, NotFoundError) as error:
         raise from_mirror_error(error) from None
-    except DatabaseError as error:
+    except DatabaseError as error:  # the database went away, or its file is now bad
         raise RequestError("database_unavailable", str(error), status=503) from None
+    except sa.exc.TimeoutError as error:  # every pooled connection stayed busy
+        message = f"every connection to the database stayed busy; retry shortly ({error})"
+        raise RequestError("database_busy", " ".join(message.split()), status=503) from None
 
 
 def id_param(entity: str) -> str:

@@ -13,7 +13,11 @@ A condition is an object with exactly one operator:
 Several fields under one comparison are AND-ed. Field names are checked against the
 stream's schema before any SQL is built; values are always bound parameters.
 
-Text: `like` is a case-insensitive LIKE (`%` and `_` wildcards). `fuzzy` and `keyword`
+Limits (depth, conditions, values, pattern length, the integer range): `limits`. Text
+holds no NUL and no lone surrogate, numbers are finite.
+
+Text: `like` is a case-insensitive LIKE (`%` and `_` wildcards, a backslash takes the
+next character as it is: `\\%` is a percent sign). `fuzzy` and `keyword`
 split the value into words; on the indexed text fields (title, description, name, note)
 they match whole words (FTS5 on SQLite; on PostgreSQL a word regex, behind a GIN word
 index for ASCII words and pg_trgm for the others; see `db.textsearch`):
@@ -51,14 +55,14 @@ from tap_pinterest.mirror.db.errors import QueryError
 from tap_pinterest.mirror.db.schema import SCALAR_KINDS, FieldInfo, field_map
 from tap_pinterest.mirror.db.store import json_value
 from tap_pinterest.mirror.db.types import StreamInfo
+from tap_pinterest.mirror.query import limits
+from tap_pinterest.mirror.query.limits import shown
 
 COMPARISONS = ("eq", "neq", "gt", "gte", "lt", "lte", "in")
 TEXT = ("like", "fuzzy", "keyword")
 ARRAY = ("contains", "any")
 BOOLEAN = ("and", "or", "not")
 OPERATORS = (*COMPARISONS, *TEXT, *ARRAY, *BOOLEAN)
-MAX_DEPTH = 32
-MAX_LIST = 1000
 _WORD = re.compile(r"[^\W_]+")
 
 
@@ -97,6 +101,17 @@ class Compiler:
         self.info = info
         self.dialect = dialect
         self.root = record_scope(info)
+        #: conditions and values compiled so far (`limits`)
+        self.conditions = 0
+        self.values = 0
+
+    def _count(self, conditions: int = 0, values: int = 0) -> None:
+        self.conditions += conditions
+        self.values += values
+        if self.conditions > limits.FILTER_CONDITIONS:
+            raise limits.exceeded("filter_conditions", "The filter holds too many conditions")
+        if self.values > limits.FILTER_VALUES:
+            raise limits.exceeded("filter_values", "The filter holds too many values")
 
     # fields
 
@@ -105,7 +120,7 @@ class Compiler:
             name = ".".join(name)
         if not isinstance(name, str) or name not in scope.fields:
             raise QueryError(
-                f"Unknown field {name!r} in {context} for entity {self.info.name!r}.",
+                f"Unknown field {shown(name)} in {context} for entity {self.info.name!r}.",
                 "unknown_field",
                 sorted(scope.fields),
             )
@@ -115,15 +130,16 @@ class Compiler:
 
     def condition(self, cond: object, scope: Scope | None = None, depth: int = 0) -> Any:
         scope = scope or self.root
-        if depth > MAX_DEPTH:
-            raise QueryError(f"Filter nested deeper than {MAX_DEPTH} levels.", "invalid_query")
+        if depth >= limits.FILTER_DEPTH:
+            raise limits.exceeded("filter_depth", "The filter is nested too deep")
         if not isinstance(cond, dict) or len(cond) != 1:
             raise QueryError(
-                f"A condition must be an object with exactly one operator, got {cond!r}.",
+                f"A condition must be an object with exactly one operator, got {shown(cond)}.",
                 "invalid_query",
                 OPERATORS,
             )
         ((op, arg),) = cond.items()
+        self._count(conditions=1)
         if op in ("and", "or"):
             if not isinstance(arg, list) or not arg:
                 raise QueryError(f"{op!r} takes a non-empty list of conditions.", "invalid_value")
@@ -134,11 +150,12 @@ class Compiler:
             inner = self.condition(arg, scope, depth + 1)
             return sa.not_(sa.func.coalesce(inner, sa.false()))
         if op not in OPERATORS:
-            raise QueryError(f"Unknown operator {op!r}.", "unknown_operator", OPERATORS)
+            raise QueryError(f"Unknown operator {shown(op)}.", "unknown_operator", OPERATORS)
         if not isinstance(arg, dict) or not arg:
             raise QueryError(
-                f"{op!r} takes an object of field -> value, got {arg!r}.", "invalid_value"
+                f"{op!r} takes an object of field -> value, got {shown(arg)}.", "invalid_value"
             )
+        self._count(conditions=len(arg) - 1)
         parts = []
         for name, value in arg.items():
             f = self.resolve(scope, name, context=f"{op!r}")
@@ -162,16 +179,22 @@ class Compiler:
             )
         column = scope.value_of(f)
         if op == "in":
-            if not isinstance(value, list) or not value or len(value) > MAX_LIST:
+            if not isinstance(value, list) or not value:
                 raise QueryError(
-                    f"'in' on {f.dotted!r} takes a list of 1 to {MAX_LIST} values, got {value!r}.",
+                    f"'in' on {f.dotted!r} takes a list of 1 to {limits.IN_VALUES} values, "
+                    f"got {shown(value)}.",
                     "invalid_value",
                 )
+            if len(value) > limits.IN_VALUES:
+                what = f"'in' on {f.dotted!r} lists {len(value)} values"
+                raise limits.exceeded("in_values", what)
+            self._count(values=len(value))
             for v in value:
                 check_value(f, v, "in")
-            return column.in_(value)
+            return column.in_([_as_kind(f, v) for v in value])
         if op in ("eq", "neq") and value is None:
             return column.is_(None) if op == "eq" else column.is_not(None)
+        self._count(values=1)
         check_value(f, value, op)
         if op in ("gt", "gte", "lt", "lte") and f.kind == "boolean":
             raise QueryError(
@@ -179,6 +202,7 @@ class Compiler:
                 "invalid_value",
                 ["eq", "neq", "in"],
             )
+        value = _as_kind(f, value)
         return {
             "eq": column.__eq__,
             "neq": lambda v: sa.or_(column != v, column.is_(None)),
@@ -197,11 +221,17 @@ class Compiler:
             )
         if not isinstance(value, str) or not value.strip():
             raise QueryError(f"{op!r} on {f.dotted!r} takes a non-empty string.", "invalid_value")
+        if len(value) > limits.PATTERN_CHARS:
+            raise limits.exceeded(
+                "pattern_chars", f"The {op!r} text on {f.dotted!r} is {len(value)} characters long"
+            )
+        limits.check_text(value, f"The {op!r} text on {f.dotted!r}")
+        self._count(values=1)
         info = scope.info
         indexed = info is not None and len(f.path) == 1 and f.path[0] in info.text_fields
         column = scope.value_of(f)
         if op == "like":
-            return column.ilike(value)
+            return _like(self.dialect, column, value, f)
         words = split_words(op, value)
         if indexed and info is not None:
             return textsearch.word_match(
@@ -239,6 +269,7 @@ class Compiler:
                 ],
             )
         item = FieldInfo(f.path, f.item_kind or "any")
+        self._count(values=1)
         check_value(item, value, "contains")
         return dialects.array_contains(self.dialect, scope.doc, scope.path_in_doc(f.path), value)
 
@@ -269,28 +300,31 @@ class Compiler:
         """`[{"field": "asc"|"desc"}, ...]` -> [(field, descending)]."""
         if sort is None:
             return []
-        if not isinstance(sort, list) or len(sort) > 8:
+        if not isinstance(sort, list):
             raise QueryError(
-                f'sort must be a list (at most 8) of {{"<field>": "asc"|"desc"}}, got {sort!r}.',
+                f'sort must be a list of {{"<field>": "asc"|"desc"}}, got {shown(sort)}.',
                 "invalid_sort",
             )
+        if len(sort) > limits.SORT_FIELDS:
+            raise limits.exceeded("sort_fields", f"The sort lists {len(sort)} fields")
         out: list[tuple[FieldInfo, bool]] = []
         sortable = [n for n, x in self.info.fields.items() if x.kind in SCALAR_KINDS]
         for item in sort:
             if not isinstance(item, dict) or len(item) != 1:
                 raise QueryError(
-                    f'Each sort item is one {{"<field>": "asc"|"desc"}}, got {item!r}.',
+                    f'Each sort item is one {{"<field>": "asc"|"desc"}}, got {shown(item)}.',
                     "invalid_sort",
                 )
             ((name, direction),) = item.items()
             f = self.resolve(self.root, name, context="sort")
             if f.kind not in SCALAR_KINDS:
                 raise QueryError(
-                    f"Cannot sort on {f.kind} field {name!r}.", "invalid_sort", sortable
+                    f"Cannot sort on {f.kind} field {shown(name)}.", "invalid_sort", sortable
                 )
             if direction not in ("asc", "desc"):
                 raise QueryError(
-                    f"Sort direction for {name!r} must be 'asc' or 'desc', got {direction!r}.",
+                    f"Sort direction for {shown(name)} must be 'asc' or 'desc', "
+                    f"got {shown(direction)}.",
                     "invalid_sort",
                     ["asc", "desc"],
                 )
@@ -305,7 +339,7 @@ def split_words(op: str, value: str) -> list[str]:
     """The distinct words of a fuzzy/keyword value, lower-cased, in order."""
     words = list(dict.fromkeys(w.lower() for w in _WORD.findall(value)))
     if not words:
-        raise QueryError(f"{op!r} found no words in {value!r}.", "invalid_value")
+        raise QueryError(f"{op!r} found no words in {shown(value)}.", "invalid_value")
     return words
 
 
@@ -320,7 +354,31 @@ def check_value(f: FieldInfo, value: Any, op: str) -> None:
     if not ok:
         raise QueryError(
             f"{op!r} on {f.dotted!r} expects a {f.kind} value, got {type(value).__name__} "
-            f"{value!r}.",
+            f"{shown(value)}.",
             "invalid_value",
             [f.kind],
         )
+    limits.check_scalar(value, f"The {op!r} value on {f.dotted!r}")
+
+
+def _as_kind(f: FieldInfo, value: Any) -> Any:
+    """A number field compares as a 64-bit float: an integer value too, on both
+    databases (PostgreSQL would round an integer column's side, SQLite compare exactly)."""
+    return float(value) if f.kind == "number" else value
+
+
+def _like(dialect: str, column: Any, pattern: str, f: FieldInfo) -> Any:
+    """Case-insensitive LIKE, `%` and `_` wildcards, a backslash taking the next character
+    as it is (PostgreSQL's default escape; SQLite is told it)."""
+    escaped = False
+    for char in pattern:
+        escaped = not escaped and char == "\\"
+    if escaped:
+        raise QueryError(
+            f"The 'like' pattern on {f.dotted!r} ends in a lone backslash: a backslash takes "
+            "the next character as it is (\\% for a percent sign, \\\\ for a backslash).",
+            "invalid_value",
+        )
+    if dialect == "sqlite":
+        return column.ilike(pattern, escape="\\")
+    return column.ilike(pattern)

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import json
 import math
+import typing as t
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -19,6 +20,8 @@ from sqlalchemy.engine import Connection
 
 from tap_pinterest.mirror.db import dialects, textsearch
 from tap_pinterest.mirror.db.errors import QueryError
+from tap_pinterest.mirror.query import limits
+from tap_pinterest.mirror.query.limits import shown
 
 if TYPE_CHECKING:
     from tap_pinterest.mirror.db.schema import FieldInfo
@@ -168,36 +171,69 @@ class Cursor(msgspec.Struct, forbid_unknown_fields=True):
 
     q: str
     v: list[str | int | float | bool | None]
-    k: int
+    k: t.Annotated[int, msgspec.Meta(ge=0, le=limits.INTEGER_MAX)]
+
+
+#: The Python types of a sort value, by the field's kind (None: any scalar).
+_KINDS: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+}
 
 
 def encode_cursor(token: str, values: list[Any], key: int) -> str:
-    raw = dialects.dumps({"q": token, "v": values, "k": key}).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    # ASCII JSON: the cursor is opaque, and must encode whatever text the row holds
+    raw = dialects.dumps({"q": token, "v": values, "k": key}, ascii_only=True)
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: object, token: str, n_values: int) -> tuple[list[Any], int]:
-    """The sort values and the `_rowid` of a cursor's last row."""
+def decode_cursor(
+    cursor: object, token: str, kinds: list[str], dialect: str
+) -> tuple[list[Any], int]:
+    """The sort values and the `_rowid` of a cursor's last row.
+
+    `kinds` are those of the sort fields: a cursor whose values do not fit them (or that
+    the database could not have written) does not belong to this query.
+    """
     bad = QueryError(
-        f"Malformed cursor {cursor!r}: pass meta.cursor from the previous page of the same query.",
+        f"Malformed cursor {shown(cursor)}: pass meta.cursor from the previous page of the "
+        "same query.",
         "invalid_cursor",
     )
-    if not isinstance(cursor, str) or len(cursor) > 4096:
+    if not isinstance(cursor, str):
         raise bad
+    if len(cursor) > limits.CURSOR_CHARS:
+        what = f"Malformed cursor: it is {len(cursor)} characters long"
+        raise limits.exceeded("cursor_chars", what, "invalid_cursor")
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        payload = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+        decoded = msgspec.convert(json.loads(raw), Cursor)
+    except (ValueError, UnicodeDecodeError, RecursionError, msgspec.ValidationError) as exc:
         raise bad from exc
-    try:
-        decoded = msgspec.convert(payload, Cursor)
-    except msgspec.ValidationError as exc:
-        raise bad from exc
-    if len(decoded.v) != n_values:
-        raise bad
-    if decoded.q != token:
-        raise QueryError(
-            "The cursor belongs to a different query (entity, filter or sort changed).",
-            "invalid_cursor",
+    foreign = QueryError(
+        "The cursor belongs to a different query (entity, filter or sort changed): pass "
+        "meta.cursor from the previous page of this query.",
+        "invalid_cursor",
+    )
+    if decoded.q != token or len(decoded.v) != len(kinds):
+        raise foreign
+    for value, kind in zip(decoded.v, kinds, strict=True):
+        if value is None:
+            continue
+        types = _KINDS.get(kind)
+        wrong_type = types is not None and (
+            not isinstance(value, types) or (isinstance(value, bool) and kind != "boolean")
         )
+        # NUL: text on PostgreSQL holds none, so no row there could have written it
+        nul = dialect == "postgresql" and isinstance(value, str) and "\x00" in value
+        try:
+            if isinstance(value, str):
+                value.encode("utf-8")
+            limits.check_scalar(value, "a cursor value")
+        except (QueryError, UnicodeEncodeError):
+            raise foreign from None
+        if wrong_type or nul:
+            raise foreign
     return decoded.v, decoded.k

@@ -12,11 +12,14 @@ in :mod:`tap_pinterest.live`, with :func:`params_shape`.
 
 from __future__ import annotations
 
+import json
 import re
 import typing as t
 from dataclasses import dataclass
 
 import msgspec
+
+from tap_pinterest.mirror.query import limits
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
@@ -62,11 +65,55 @@ class UpstreamError(RequestError):
         super().__init__("upstream_error", message)
 
 
+def json_bytes(value: object, *, indent: int | None = None) -> bytes:
+    """An answer as UTF-8 JSON; text that is not Unicode (a lone surrogate, echoed from a
+    request or read from a record) is escaped, as `\\ud800`, rather than failing."""
+    text = json.dumps(value, ensure_ascii=False, default=str, indent=indent)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value, default=str, indent=indent).encode("ascii")
+
+
+def parse_json(text: str | bytes, what: str = "the body") -> t.Any:
+    """The JSON value of a request's text, or a 400 `RequestError`: `invalid_json`, or
+    `limit_exceeded` for nesting deeper than `limits.BODY_DEPTH`."""
+    too_deep = RequestError(
+        "limit_exceeded",
+        f"{what} is nested deeper than {limits.BODY_DEPTH} levels; the limit is "
+        f"{limits.BODY_DEPTH} (body_depth).",
+    )
+    try:
+        value = json.loads(text)
+    except RecursionError:  # nested deeper than the parser's stack: far past the limit
+        raise too_deep from None
+    except ValueError as error:  # UnicodeDecodeError, 4,300+ digits included
+        raise RequestError("invalid_json", f"{what} is not valid JSON: {error}") from None
+    if _depth(value) > limits.BODY_DEPTH:
+        raise too_deep
+    return value
+
+
+def _depth(value: object) -> int:
+    """The nesting depth of a JSON value (a scalar is 0), without recursion."""
+    deepest = 0
+    level: list[object] = [value]
+    while level:
+        nested = [x for x in level if isinstance(x, dict | list)]
+        if not nested:
+            break
+        deepest += 1
+        if deepest > limits.BODY_DEPTH:
+            break
+        level = [y for x in nested for y in (x.values() if isinstance(x, dict) else x)]
+    return deepest
+
+
 def one_of(what: str, value: object, choices: Iterable[str]) -> str:
     """``Unknown entity 'x'. Valid choices: a, b.`` (the mirror's QueryError wording)."""
     names = list(choices)
     listed = ", ".join(names) if names else "none"
-    return f"Unknown {what} {value!r}. Valid choices: {listed}."
+    return f"Unknown {what} {limits.shown(value)}. Valid choices: {listed}."
 
 
 #: What to answer for a value a field refuses (None: the field is missing).
@@ -98,6 +145,10 @@ class Shape(t.Generic[S]):
             return msgspec.convert(value, self.struct)
         except msgspec.ValidationError as error:
             raise self._refusal(str(error), value) from None
+        except UnicodeEncodeError as error:  # msgspec takes only Unicode text
+            bad = f"U+{ord(error.object[error.start]):04X}"
+            message = f"the request holds a lone surrogate ({bad}), which is not Unicode text"
+            raise RequestError("invalid_value", message) from None
 
     def _refusal(self, text: str, value: object) -> RequestError:
         if unknown := _UNKNOWN.match(text):

@@ -13,7 +13,6 @@ The commands are click's. This is the mirror's one wiring point to the live API:
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import sys
@@ -28,16 +27,19 @@ from tap_pinterest.mirror.db.database import DEFAULT_URL, DatabaseError
 from tap_pinterest.mirror.db.errors import NotFoundError, QueryError
 from tap_pinterest.mirror.query.api import MAX_LIMIT, Mirror
 from tap_pinterest.mirror.query.execute import Executor, from_mirror_error
-from tap_pinterest.mirror.query.requests import RequestError
+from tap_pinterest.mirror.query.requests import RequestError, json_bytes, parse_json
 from tap_pinterest.mirror.serve.server import (
     DEFAULT_HOST,
+    DEFAULT_MAX_CONNECTIONS,
     DEFAULT_PORT,
+    DEFAULT_READ_TIMEOUT,
+    DEFAULT_REQUEST_TIMEOUT,
     MCP_PORT,
     MirrorApp,
     MirrorServer,
     check_bind,
 )
-from tap_pinterest.mirror.serve.usage import Group, Integer, param_name
+from tap_pinterest.mirror.serve.usage import Group, Integer, param_name, seconds_option
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -90,10 +92,9 @@ def cli(ctx: click.Context) -> None:
 
 def _json_arg(name: str, text: str) -> t.Any:
     try:
-        return json.loads(text)
-    except ValueError as error:
-        msg = f"{name} is not valid JSON: {error}"
-        raise CliError(msg) from None
+        return parse_json(text, name)
+    except RequestError as error:
+        raise CliError(error.message) from None
 
 
 def _read(name: str, path: Path) -> str:
@@ -166,7 +167,7 @@ def _params(text: str | None) -> dict[str, t.Any]:
 
 
 def _print(result: object) -> None:
-    sys.stdout.write(json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.write(json_bytes(result, indent=2).decode("utf-8") + "\n")
 
 
 @cli.command(help="search the mirror")
@@ -253,12 +254,37 @@ def list_(entity: str, params: str | None, config: Path) -> None:
 @click.option("--port", type=Integer(), default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
 @click.option("--token", help=f"bearer token required of every request (or ${TOKEN_ENV})")
 @click.option("--config", type=click.Path(path_type=Path), help="tap config, for live list and get")
-def serve(host: str, port: int, token: str | None, config: Path | None) -> None:
+@seconds_option("--read-timeout", DEFAULT_READ_TIMEOUT, "may send nothing before it is closed")
+@seconds_option(
+    "--request-timeout", DEFAULT_REQUEST_TIMEOUT, "may stay open (read, run and answered)"
+)
+@click.option(
+    "--max-connections",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_CONNECTIONS,
+    help=f"connections served at once; more get 503 (default {DEFAULT_MAX_CONNECTIONS})",
+)
+def serve(  # noqa: PLR0917 - one per option
+    host: str,
+    port: int,
+    token: str | None,
+    config: Path | None,
+    read_timeout: float,
+    request_timeout: float,
+    max_connections: int,
+) -> None:
     token = _bearer(host, token)
     _log_to_stderr()
     app = MirrorApp(_executor(_live(config), serving=True), token=token)
     with _listening(host, port):
-        MirrorServer(app, host, port).serve_until_signalled()
+        MirrorServer(
+            app,
+            host,
+            port,
+            read_timeout=read_timeout,
+            request_timeout=request_timeout,
+            max_connections=max_connections,
+        ).serve_until_signalled()
 
 
 @cli.command(help="serve the mirror to AI agents over MCP (stdio, or streamable HTTP at /mcp)")
@@ -331,8 +357,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(error.message)
     except (QueryError, NotFoundError) as error:
         return _fail(from_mirror_error(error).message)
-    except Exception as error:  # noqa: BLE001 - one line, never a traceback
-        return _fail(f"unexpected {type(error).__name__}: {error}")
+    except Exception as error:  # noqa: BLE001 - the last resort: no known input gets here
+        _debug_traceback(error, itself=True)
+        return _fail(f"unexpected {type(error).__name__}: {error} (the traceback: LOGLEVEL=debug)")
     return status if isinstance(status, int) else 0
 
 
@@ -348,11 +375,13 @@ def _usage(error: click.ClickException | click.Abort | KeyboardInterrupt) -> str
     return f"{error.ctx.command_path if error.ctx else PROG}: {message}"
 
 
-def _debug_traceback(error: BaseException) -> None:
-    """At LOGLEVEL=debug, the traceback of the error's cause (a database error's)."""
+def _debug_traceback(error: BaseException, *, itself: bool = False) -> None:
+    """At LOGLEVEL=debug, the traceback of the error's cause (a database error's), or of
+    the error `itself`."""
     level = next((os.environ[name] for name in LOGLEVEL_ENVS if os.environ.get(name)), "")
-    if level.upper() == "DEBUG" and error.__cause__ is not None:
-        sys.stderr.write("".join(traceback.format_exception(error.__cause__)))
+    shown = error if itself else error.__cause__
+    if level.upper() == "DEBUG" and shown is not None:
+        sys.stderr.write("".join(traceback.format_exception(shown)))
 
 
 def _fail(message: str) -> int:

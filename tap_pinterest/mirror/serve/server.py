@@ -4,8 +4,17 @@
 answers the JSON of :class:`~tap_pinterest.mirror.query.execute.Executor`, or
 ``{"error": {"problem", "message", "choices"}}`` with 400 (bad request or query),
 401 (token), 404 (no such record or path), 405 (method), 413 (too big), 415 (not
-JSON), 502 (the Pinterest API failed), 503 (the mirror's database cannot be opened:
-its one-line `DatabaseError`, password hidden) or 500 (a bug: logged, never shown).
+JSON), 408 (the body did not arrive in time), 502 (the Pinterest API failed), 503 (the
+mirror's database cannot be opened: its one-line `DatabaseError`, password hidden; or
+its connections all stayed busy; or the server is serving `max_connections` already)
+or 500 (a bug: logged, never shown).
+
+The server defends itself (`DEFAULT_READ_TIMEOUT`, `DEFAULT_REQUEST_TIMEOUT`,
+`DEFAULT_MAX_CONNECTIONS`): a connection that sends nothing for `read_timeout` seconds
+is closed (a request half sent, or none begun), one still open `request_timeout`
+seconds after it was taken is shut down (a client trickling its request), and beyond
+`max_connections` at once a new connection is answered 503 `server_busy` and closed.
+`GET /health` answers without the database.
 
 It binds 127.0.0.1 by default. Any other address needs a bearer token; with a token,
 every request needs ``Authorization: Bearer <token>``, compared in constant time.
@@ -16,18 +25,23 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-import json
 import logging
 import signal
 import threading
 import time
 import typing as t
 
-from werkzeug.exceptions import MethodNotAllowed, NotFound, RequestEntityTooLarge
+from werkzeug.exceptions import (
+    ClientDisconnected,
+    MethodNotAllowed,
+    NotFound,
+    RequestEntityTooLarge,
+)
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from tap_pinterest.mirror.query.requests import RequestError
+from tap_pinterest.mirror.query import limits
+from tap_pinterest.mirror.query.requests import RequestError, json_bytes, parse_json
 from tap_pinterest.serving import BackgroundServer
 
 if t.TYPE_CHECKING:
@@ -40,11 +54,17 @@ if t.TYPE_CHECKING:
 
 logger = logging.getLogger("tap_pinterest.mirror.server")
 
-MAX_BODY_BYTES = 1024 * 1024
+MAX_BODY_BYTES = limits.BODY_BYTES
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8788
 #: The MCP server's port over HTTP (`tap-pinterest-mirror mcp --transport http`).
 MCP_PORT = 8789
+#: Seconds a connection may send nothing before it is closed.
+DEFAULT_READ_TIMEOUT = 10.0
+#: Seconds a connection (one request, read, run and answered) may stay open.
+DEFAULT_REQUEST_TIMEOUT = 60.0
+#: Connections served at once; one more is answered 503 and closed.
+DEFAULT_MAX_CONNECTIONS = 256
 #: The paths and the methods they answer (GET answers HEAD too).
 URLS = Map(
     [
@@ -91,23 +111,19 @@ def unauthorized() -> RequestError:
 
 
 def _json(body: object, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    text = json.dumps(body, ensure_ascii=False, default=str)
-    return Response(text, status=status, headers=headers, mimetype="application/json")
+    return Response(json_bytes(body), status=status, headers=headers, mimetype="application/json")
 
 
 def _error(error: RequestError, headers: dict[str, str] | None = None) -> Response:
     return _json(error.body(), error.status, headers)
 
 
-class JSONRequest(Request):
-    """A request whose JSON body, when it is not JSON, is a `RequestError` (415 or 400)."""
-
-    def on_json_loading_failed(self, e: ValueError | None) -> t.Any:
-        if e is None:  # not sent as JSON
-            given = self.mimetype or "none"
-            message = f"the body must be JSON (Content-Type: application/json), not {given}"
-            raise RequestError("unsupported_media_type", message, ["application/json"], status=415)
-        raise RequestError("invalid_json", f"the body is not valid JSON: {e}")
+#: The answer to a connection beyond `max_connections` (`serving.BackgroundServer`).
+BUSY = RequestError(
+    "server_busy",
+    "the server is serving as many connections as it takes (max_connections); retry shortly",
+    status=503,
+)
 
 
 class MirrorApp:
@@ -121,7 +137,7 @@ class MirrorApp:
         self.max_body = max_body
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        request = JSONRequest(environ)
+        request = Request(environ)
         started = time.perf_counter()
         response = self.respond(request)
         logger.info(
@@ -133,14 +149,20 @@ class MirrorApp:
         )
         return response(environ, start_response)
 
-    def respond(self, request: JSONRequest) -> Response:
+    def respond(self, request: Request) -> Response:
         """The response to one request; never raises, never shows a traceback."""
         try:
             return self._respond(request)
         except RequestError as error:
             return _error(error)
-        except Exception:  # the boundary: logged, answered with a generic 500
-            logger.exception("internal error answering %s %s", request.method, request.path)
+        except Exception as error:  # the last resort: no known input gets here
+            logger.error(
+                "internal error answering %s %s: %s (the traceback: LOGLEVEL=debug)",
+                request.method,
+                request.path,
+                type(error).__name__,
+            )
+            logger.debug("internal error", exc_info=True)
             return _error(
                 RequestError("internal_error", "internal error (see the server log)", status=500)
             )
@@ -156,7 +178,7 @@ class MirrorApp:
             return True
         return bearer_matches(request.headers.get("Authorization", ""), self._token)
 
-    def _respond(self, request: JSONRequest) -> Response:
+    def _respond(self, request: Request) -> Response:
         if not self.authorized(request):
             return _error(unauthorized(), dict(CHALLENGE))
         try:
@@ -175,14 +197,21 @@ class MirrorApp:
         # werkzeug stops reading a body sent chunked at this limit, silently: one byte
         # more than `max_body` tells a body that is too large from one that is not
         request.max_content_length = self.max_body + 1
+        if not request.is_json:
+            given = request.mimetype or "none"
+            message = f"the body must be JSON (Content-Type: application/json), not {given}"
+            raise RequestError("unsupported_media_type", message, ["application/json"], status=415)
         try:
-            too_large = len(request.get_data()) > self.max_body
+            data = request.get_data()
         except RequestEntityTooLarge:  # its Content-Length says so
-            too_large = True
-        if too_large:
-            message = f"the body is larger than {self.max_body} bytes"
-            raise RequestError("payload_too_large", message, status=413)
-        return _json(self.executor.execute(request.get_json()))
+            data = None
+        except (TimeoutError, ClientDisconnected):
+            message = "the body did not arrive: the client stopped sending it"
+            raise RequestError("request_timeout", message, status=408) from None
+        if data is None or len(data) > self.max_body:
+            message = f"the body is larger than {self.max_body} bytes (body_bytes)"
+            raise RequestError("payload_too_large", message, ["body_bytes"], status=413)
+        return _json(self.executor.execute(parse_json(data)))
 
 
 class MirrorServer(BackgroundServer):
@@ -192,9 +221,27 @@ class MirrorServer(BackgroundServer):
     ...     requests.post(f"{server.url}/execute", json={...})
     """
 
-    def __init__(self, app: MirrorApp, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
+    def __init__(
+        self,
+        app: MirrorApp,
+        host: str = DEFAULT_HOST,
+        port: int = DEFAULT_PORT,
+        *,
+        read_timeout: float = DEFAULT_READ_TIMEOUT,
+        request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+    ) -> None:
         check_bind(host, has_token=app.has_token)
-        super().__init__(app, host, port, name="pinterest-mirror")
+        super().__init__(
+            app,
+            host,
+            port,
+            name="pinterest-mirror",
+            read_timeout=read_timeout,
+            request_timeout=request_timeout,
+            max_connections=max_connections,
+            busy_body=json_bytes(BUSY.body()),
+        )
 
     def serve_until_signalled(self) -> None:
         """Serve until SIGINT or SIGTERM, then shut down cleanly."""

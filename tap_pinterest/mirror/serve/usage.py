@@ -62,3 +62,16 @@ class Integer(click.ParamType[int, str]):
             return int(value)
         except (TypeError, ValueError):
             self.fail(f"invalid int value: {value!r}", param, ctx)
+
+
+_F = t.TypeVar("_F", bound=t.Callable[..., t.Any])
+
+
+def seconds_option(name: str, default: float, what: str) -> t.Callable[[_F], _F]:
+    """A server timeout: seconds a connection <what> (more than 0)."""
+    return click.option(
+        name,
+        type=click.FloatRange(min=0, min_open=True),
+        default=default,
+        help=f"seconds a connection {what} (default {default:g})",
+    )
