@@ -49,8 +49,18 @@ def _fetch_key(stream: str, context: Context | None) -> tuple[str, tuple[tuple[s
 
 
 def _fetcher(stream: PinterestStream, context: Context) -> Callable[[], Iterable[dict[str, t.Any]]]:
-    """A fetch of the context's pages that a worker runs (never the prefetch lookup)."""
-    return lambda: RESTStream.request_records(stream, context)
+    """A fetch of the context's pages that a worker runs (never the prefetch lookup). As
+    each record arrives, the worker starts its own children (a board's sections start
+    the sections' pins), so the fan-out runs ahead at every level, not only the top."""
+
+    def fetch() -> Iterator[dict[str, t.Any]]:
+        children = stream._children_to_fetch()
+        for record in RESTStream.request_records(stream, context):
+            if children:
+                stream._start_children(record, context, children)
+            yield record
+
+    return fetch
 
 
 class PinterestStream(RetryingStream):
@@ -194,32 +204,44 @@ class PinterestStream(RetryingStream):
         child contexts of each are started on the run's fetch workers, so that when the
         SDK syncs a record's children, their first pages are already here."""
         fanout = self.run_state.fanout
-        children = [
+        children = self._children_to_fetch()
+        if not children:
+            yield from records
+            return
+        ahead: deque[dict[str, t.Any]] = deque()
+        for record in records:
+            ahead.append(record)
+            self._start_children(record, context, children)
+            if len(ahead) > fanout.width:
+                yield ahead.popleft()
+        yield from ahead
+
+    def _children_to_fetch(self) -> list[PinterestStream]:
+        """The child streams whose contexts are fetched ahead (none at width 1, or in a
+        dry run, which stops after a few records)."""
+        if not self.run_state.fanout.concurrent or self.ABORT_AT_RECORD_COUNT is not None:
+            return []
+        return [
             child
             for child in t.cast("list[PinterestStream]", self.child_streams)
             if (child.selected or child.has_selected_descendents)
             and child.fetch_ahead
             and child.served
         ]
-        if not (fanout.concurrent and children) or self.ABORT_AT_RECORD_COUNT is not None:
-            yield from records
+
+    def _start_children(
+        self, record: dict[str, t.Any], context: Context | None, children: list[PinterestStream]
+    ) -> None:
+        """Start fetching the record's child contexts, as the SDK will sync them."""
+        processed = self.post_process(dict(record), context)  # the record the SDK sees
+        if processed is None or not self.stream_maps[0].get_filter_result(processed):
             return
-        ahead: deque[dict[str, t.Any]] = deque()
-        for record in records:
-            ahead.append(record)
-            # the record as the SDK will see it when it syncs the children
-            processed = self.post_process(dict(record), context)
-            if processed is None or not self.stream_maps[0].get_filter_result(processed):
+        for child_context in self.generate_child_contexts(processed, context):
+            if child_context is None:
                 continue
-            for child_context in self.generate_child_contexts(processed, context):
-                if child_context is None:
-                    continue
-                for child in children:
-                    key = _fetch_key(child.name, child_context)
-                    fanout.start(key, _fetcher(child, dict(child_context)))
-            if len(ahead) > fanout.width:
-                yield ahead.popleft()
-        yield from ahead
+            for child in children:
+                key = _fetch_key(child.name, child_context)
+                self.run_state.fanout.start(key, _fetcher(child, dict(child_context)))
 
     @override
     def request_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:

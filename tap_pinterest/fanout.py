@@ -60,7 +60,6 @@ class Prefetch:
         self._abandoned = threading.Event()
         self._claim = threading.Lock()
         self._claimed_by: str | None = None  # "worker" or "reader"
-        self.queued = False
 
     def _take_over(self, who: str) -> bool:
         """True for the first of the worker and the reader to ask: it fetches."""
@@ -100,7 +99,7 @@ class Prefetch:
     def records(self) -> Iterator[dict[str, t.Any]]:
         """The records, on the reading thread (a failure of the fetch is raised here)."""
         try:
-            if not self.queued or self._take_over("reader"):
+            if self._take_over("reader"):
                 yield from self._fetch()  # not started: fetched here, not waited for
                 return
             while True:
@@ -132,7 +131,11 @@ class FanOut:
             for n in range(self.width if self.width > 1 else 0)
         ]
         self._started = False
+        # started and not taken yet; the readers (the main thread) take, and both the
+        # main thread and the workers (a fetch starts its records' children) start
         self._waiting: dict[Hashable, Prefetch] = {}
+        self._ever: set[Hashable] = set()
+        self._lock = threading.Lock()
 
     @property
     def concurrent(self) -> bool:
@@ -150,23 +153,35 @@ class FanOut:
 
     def _submit(self, fetch: Fetch) -> Prefetch:
         prefetch = Prefetch(fetch)
-        if self._workers:
+        self._queue(prefetch)
+        return prefetch
+
+    def _queue(self, prefetch: Prefetch) -> None:
+        if not self._workers:
+            return
+        with self._lock:
             if not self._started:
                 self._started = True
                 for worker in self._workers:
                     worker.start()
-            prefetch.queued = True
-            self._tasks.put(prefetch)
-        return prefetch
+        self._tasks.put(prefetch)
 
     def start(self, key: Hashable, fetch: Fetch) -> None:
-        """Begin fetching the context ``key`` ahead of its reader (:meth:`take`)."""
-        if self._workers and key not in self._waiting:
-            self._waiting[key] = self._submit(fetch)
+        """Begin fetching the context ``key`` ahead of its reader (:meth:`take`), once a run."""
+        if not self._workers:
+            return
+        with self._lock:
+            if key in self._ever:
+                return
+            self._ever.add(key)
+            prefetch = Prefetch(fetch)
+            self._waiting[key] = prefetch
+        self._queue(prefetch)
 
     def take(self, key: Hashable) -> Prefetch | None:
         """The prefetch of ``key``, if :meth:`start` began one."""
-        return self._waiting.pop(key, None)
+        with self._lock:
+            return self._waiting.pop(key, None)
 
     def ordered(
         self, items: Iterable[Item], fetch: Callable[[Item], Iterable[dict[str, t.Any]]]
@@ -195,9 +210,10 @@ class FanOut:
 
     def close(self) -> None:
         """At the end of the run: stop what nobody will read, and the workers."""
-        for prefetch in self._waiting.values():
+        with self._lock:
+            waiting, self._waiting = list(self._waiting.values()), {}
+        for prefetch in waiting:
             prefetch.abandon()
-        self._waiting.clear()
         if self._started:
             for _ in self._workers:
                 self._tasks.put(None)

@@ -82,7 +82,7 @@ class RetryingStream(OutputStream):
             message = describe_error(self.name, response)
             if authenticator.can_refresh and not getattr(self._thread, "retried_401", False):
                 self._thread.retried_401 = True
-                authenticator.invalidate()
+                authenticator.invalidate(response.request.headers.get("Authorization"))
                 self.logger.warning("%s; refreshing the access token and retrying", message)
                 raise TokenRejectedError(message, response)
             hint = (
