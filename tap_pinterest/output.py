@@ -1,13 +1,16 @@
 """The tap's Singer output: each message one JSON line, encoded with msgspec.
 
-Unlike the SDK's writers, RECORD lines are not flushed one by one: they go through the
-stdout buffer, which is flushed before every other message (SCHEMA, STATE,
-ACTIVATE_VERSION) and at exit. A target therefore sees every record before the STATE
-that covers it, and a tap killed mid-run loses only records no STATE covered yet.
+Unlike the SDK's writers, RECORD lines are not written one by one: they are gathered in
+a buffer of the writer's own (stdout is often unbuffered: Meltano and many CI images set
+PYTHONUNBUFFERED), written once it holds ``BUFFER_BYTES``, before every other message
+(SCHEMA, STATE, ACTIVATE_VERSION) and at exit. A target therefore sees every record
+before the STATE that covers it, and a tap killed mid-run loses only records that no
+STATE covered yet.
 """
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import sys
 
@@ -25,6 +28,8 @@ def _encode_other(value: object) -> object:
 
 
 _ENCODER = msgspec.json.Encoder(enc_hook=_encode_other, decimal_format="number")
+#: RECORD lines gathered before one write to stdout.
+BUFFER_BYTES = 256 * 1024
 
 
 class FastSingerWriter(GenericSingerWriter[bytes, Message]):
@@ -32,29 +37,35 @@ class FastSingerWriter(GenericSingerWriter[bytes, Message]):
 
     def __init__(self) -> None:
         super().__init__()
-        self._buffer = bytearray()
-        self._started = False
+        self._line = bytearray()
+        self._pending = bytearray()
+        atexit.register(self.flush)
 
     @override
     def serialize_message(self, message: Message) -> bytes:
         """One JSON line (NaN and infinity as null, as the SDK writes them)."""
-        self._buffer.clear()
-        _ENCODER.encode_into(message.to_dict(), self._buffer)
-        self._buffer.extend(b"\n")
-        return bytes(self._buffer)
+        self._line.clear()
+        _ENCODER.encode_into(message.to_dict(), self._line)
+        self._line.extend(b"\n")
+        return bytes(self._line)
 
     @override
     def write_message(self, message: Message) -> None:
-        """Write the line; flush unless it is a RECORD."""
+        """Gather a RECORD line; write any other message at once, after the records."""
+        self._pending += self.format_message(message)
+        if not isinstance(message, RecordMessage) or len(self._pending) >= BUFFER_BYTES:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write what is gathered to stdout."""
+        if not self._pending:
+            return
         out = sys.stdout
-        line = self.format_message(message)
         binary = getattr(out, "buffer", None)
         if binary is None:  # a text stream (tests capture the output in one)
-            out.write(line.decode())
-            return
-        if not self._started:
-            out.flush()  # anything written as text before the first message goes first
-            self._started = True
-        binary.write(line)
-        if not isinstance(message, RecordMessage):
+            out.write(self._pending.decode())
+        else:
+            out.flush()  # anything written as text before goes first
+            binary.write(self._pending)
             binary.flush()
+        self._pending.clear()
