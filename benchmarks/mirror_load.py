@@ -1,24 +1,30 @@
-"""Load throughput of target-pinterest-mirror as the mirror grows, and its peak RSS.
+"""Load throughput of target-pinterest-mirror on SQLite and PostgreSQL in one run, as the
+mirror grows, with the target's peak RSS and the database's size.
 
-    .venv/bin/python benchmarks/mirror_load.py --records 1000000 --db /tmp/mirror-bench.db
-    .venv/bin/python benchmarks/mirror_load.py --records 200000 \\
-        --url postgresql+psycopg://postgres@127.0.0.1:5432/test
+    .venv/bin/python benchmarks/mirror_load.py --records 1000000
+    .venv/bin/python benchmarks/mirror_load.py --records 1000000 --target-postgres .venv-tp
+    .venv/bin/python benchmarks/mirror_load.py --records 10000000 --keep   # then mirror_search.py
 
-On PostgreSQL the tables are created in the URL's search_path and not dropped: give the
-run a schema of its own (`?options=-csearch_path%3Dbench,public`, after `CREATE SCHEMA
-bench`), since tables left in `public` are seen by the tests (their search_path ends in
-public) and by the next run.
+Streams `--records` board_pins (benchmarks/mirror_data.py, written to a file first, so
+generating them takes no CPU from the target) into one target process per backend, in
+turn, with a STATE every `--step` records. The target emits each STATE after committing
+the records before it, so the time between two STATE lines is the time to load and
+commit one step: the script prints the rate of every step, the median, the first and
+the last million's rate (from 2M records), the peak RSS, the database's size and
+bytes per record, and PostgreSQL's rate as a share of SQLite's on the same messages.
 
-Streams `--records` board_pins (benchmarks/mirror_data.py) into one target process, with
-a STATE every `--step` records. The target emits each STATE after committing the records
-before it, so the time between two STATE lines is the time to load and commit one step:
-the script prints the rate of every step, the median, and the target's peak RSS.
+SQLite: a file `--db` (replaced). PostgreSQL: `--pg-url`, in a schema of its own
+(`mirror_load_bench`, dropped first, and at the end unless `--keep`): tables left in
+`public` would be seen by the tests and by the next run. `--backends` picks either.
+
+`--target-postgres VENV` also loads the same messages with meltanolabs-target-postgres
+installed in VENV (`python3 -m venv VENV && VENV/bin/pip install
+meltanolabs-target-postgres`), with `use_copy`, into the schema `mirror_load_tp`, for
+reference.
 
 By default the target writes every STATE (`state_interval_seconds` 0), so each step is
-one commit. `--state-interval 5` runs it as configured by default, where a STATE
-waits until 5 s after the last one written; with `--step 10000` (a tap's STATE
-frequency) that is the rate a real sync sees. `--batch-size` sets the target's
-`batch_size_rows` (records per upsert; the SDK's setting, 10,000 by default here).
+one commit. `--state-interval 5` runs it as configured by default. `--batch-size` sets
+the target's `batch_size_rows` (records per upsert; 10,000 by default).
 """
 
 from __future__ import annotations
@@ -32,63 +38,221 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mirror_data import singer_lines
 
 BIN = Path(sys.executable).parent
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+SCHEMA = "mirror_load_bench"
+TP_SCHEMA = "mirror_load_tp"
+MILLION = 1_000_000
+
+
+@dataclass
+class Run:
+    name: str
+    records: int
+    marks: list[tuple[int, float]]
+    elapsed: float
+    rss_mb: float
+    status: int
+    size: int | None
+
+    @property
+    def rates(self) -> list[float]:
+        return [(b[0] - a[0]) / (b[1] - a[1]) for a, b in itertools.pairwise(self.marks)]
+
+    @property
+    def overall(self) -> float:
+        return self.records / self.elapsed
+
+    def rate_between(self, start: int, end: int) -> float | None:
+        """Records per second from the mark at `start` records to the one at `end`."""
+        at = dict(self.marks)
+        if start not in at or end not in at:
+            return None
+        return (end - start) / (at[end] - at[start])
+
+
+def input_file(records: int, step: int) -> Path:
+    source = Path(tempfile.gettempdir()) / f"mirror-bench-{records}-{step}.jsonl"
+    if not source.exists():
+        partial = source.with_suffix(".partial")
+        with partial.open("w") as out:
+            out.writelines(line + "\n" for line in singer_lines(records, step))
+        partial.rename(source)
+    return source
+
+
+def run_target(
+    name: str, command: list[str], source: Path, records: int, *, marks: bool
+) -> tuple[list[tuple[int, float]], float, float, int]:
+    """Run a target on `source`; the STATE lines it writes mark the steps."""
+    with source.open() as stdin:
+        target = subprocess.Popen(
+            command, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        )
+        if target.stdout is None:
+            raise RuntimeError(name)
+        started = time.perf_counter()
+        found = [(0, started)]
+        for line in target.stdout:
+            if not marks:
+                continue
+            loaded = json.loads(line)["loaded"]  # the STATE's value, as the target writes it
+            found.append((loaded, time.perf_counter()))
+            print(f"  {name}: {loaded:>11,} records  {found[-1][1] - started:8.1f} s", flush=True)
+        _, status, usage = os.wait4(target.pid, 0)
+    elapsed = time.perf_counter() - started
+    if not marks:
+        found.append((records, started + elapsed))
+    return [(n, t - started) for n, t in found], elapsed, usage.ru_maxrss / 1024, status
+
+
+def write_config(settings: dict[str, Any]) -> str:
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as config:
+        json.dump(settings, config)
+    return config.name
+
+
+def pg_schema_url(pg_url: str, schema: str) -> str:
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    engine.dispose()
+    return f"{pg_url}?options=-csearch_path%3D{schema},public"
+
+
+def pg_size(pg_url: str, schema: str) -> int:
+    """Bytes of the schema's tables, with their indexes and TOAST."""
+    engine = sa.create_engine(pg_url)
+    with engine.connect() as conn:
+        size = conn.execute(
+            sa.text(
+                "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = :schema AND c.relkind IN ('r', 'm')"
+            ),
+            {"schema": schema},
+        ).scalar_one()
+    engine.dispose()
+    return int(size)
+
+
+def drop_schema(pg_url: str, schema: str) -> None:
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    engine.dispose()
+
+
+def sqlite_size(db: str) -> int:
+    return sum(Path(db + s).stat().st_size for s in ("", "-wal") if Path(db + s).exists())
+
+
+def mirror_run(backend: str, args: argparse.Namespace, source: Path) -> Run:
+    if backend == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(args.db + suffix).unlink(missing_ok=True)
+        url = f"sqlite:///{args.db}"
+    else:
+        url = pg_schema_url(args.pg_url, SCHEMA)
+    settings: dict[str, Any] = {"database_url": url, "state_interval_seconds": args.state_interval}
+    if args.batch_size:
+        settings["batch_size_rows"] = args.batch_size
+    config = write_config(settings)
+    command = [str(BIN / "target-pinterest-mirror"), "--config", config]
+    marks, elapsed, rss, status = run_target(backend, command, source, args.records, marks=True)
+    Path(config).unlink()
+    size = sqlite_size(args.db) if backend == "sqlite" else pg_size(args.pg_url, SCHEMA)
+    return Run(backend, args.records, marks, elapsed, rss, status, size)
+
+
+def target_postgres_run(args: argparse.Namespace, source: Path) -> Run:
+    """meltanolabs-target-postgres, `use_copy` on, into a schema of its own."""
+    pg_schema_url(args.pg_url, TP_SCHEMA)
+    config = write_config(
+        {
+            "sqlalchemy_url": args.pg_url,
+            "default_target_schema": TP_SCHEMA,
+            "use_copy": True,
+            # no _sdc_* columns: the mirror stores none either (ACTIVATE_VERSION needs them)
+            "add_record_metadata": False,
+            "activate_version": False,
+            "validate_records": False,
+        }
+    )
+    command = [str(Path(args.target_postgres) / "bin" / "target-postgres"), "--config", config]
+    name = "target-postgres (use_copy)"
+    marks, elapsed, rss, status = run_target(name, command, source, args.records, marks=False)
+    Path(config).unlink()
+    size = pg_size(args.pg_url, TP_SCHEMA)
+    drop_schema(args.pg_url, TP_SCHEMA)
+    if status:
+        print(f"  {name} failed (exit status {status}): its figures mean nothing", flush=True)
+    return Run(name, args.records, marks, elapsed, rss, status, size)
+
+
+def report(run: Run) -> None:
+    print(f"\n{run.name}   exit status: {run.status}")
+    rates = run.rates
+    if len(rates) > 1:
+        print("  rate per step (records/s):", ", ".join(f"{r:,.0f}" for r in rates))
+        print(f"  median step: {statistics.median(rates):,.0f} records/s")
+    print(f"  overall: {run.overall:,.0f} records/s ({run.elapsed:.1f} s)")
+    if run.records >= 2 * MILLION:
+        first = run.rate_between(0, MILLION)
+        last = run.rate_between(run.records - MILLION, run.records)
+        if first and last:
+            print(
+                f"  first million: {first:,.0f} records/s   last million: {last:,.0f} "
+                f"records/s   ({last / first:.0%} of the first)"
+            )
+    print(f"  peak RSS: {run.rss_mb:,.0f} MB")
+    if run.size is not None:
+        per = run.size / run.records
+        print(f"  database size: {run.size / 1e6:,.1f} MB   ({per:,.0f} bytes/record)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--records", type=int, default=MILLION)
     parser.add_argument("--step", type=int, default=100_000)
+    parser.add_argument("--backends", default="sqlite,postgresql", help="'' for none")
     parser.add_argument("--db", default=str(Path(tempfile.gettempdir()) / "mirror-bench.db"))
-    parser.add_argument("--url", help="a database URL instead of --db (e.g. PostgreSQL)")
+    parser.add_argument("--pg-url", default=PG_URL)
+    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL schema")
+    parser.add_argument("--target-postgres", metavar="VENV", help="also run target-postgres")
     parser.add_argument("--state-interval", type=float, default=0.0)
     parser.add_argument(
         "--batch-size", type=int, help="the target's batch_size_rows (default: its own)"
     )
     args = parser.parse_args()
-    url = args.url or f"sqlite:///{args.db}"
-    if not args.url:
-        for suffix in ("", "-wal", "-shm"):
-            Path(args.db + suffix).unlink(missing_ok=True)
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as config:
-        settings = {"database_url": url, "state_interval_seconds": args.state_interval}
-        if args.batch_size:
-            settings["batch_size_rows"] = args.batch_size
-        json.dump(settings, config)
-    # the input is written first, so generating it takes no CPU from the target
-    source = Path(tempfile.gettempdir()) / f"mirror-bench-{args.records}-{args.step}.jsonl"
-    if not source.exists():
-        with source.open("w") as out:
-            out.writelines(line + "\n" for line in singer_lines(args.records, args.step))
-    stdin = source.open()
-    target = subprocess.Popen(
-        [str(BIN / "target-pinterest-mirror"), "--config", config.name],
-        stdin=stdin,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert target.stdout
-    started = time.perf_counter()
-    marks = [(0, started)]
-    for line in target.stdout:
-        loaded = json.loads(line)["loaded"]
-        marks.append((loaded, time.perf_counter()))
-        print(f"{loaded:>9,} records  {marks[-1][1] - started:7.1f} s", flush=True)
-    _, status, usage = os.wait4(target.pid, 0)
-    elapsed = time.perf_counter() - started
-    rates = [(b[0] - a[0]) / (b[1] - a[1]) for a, b in itertools.pairwise(marks)]
-    print(f"\nurl: {url.split('?')[0]}   exit status: {status}")
-    print("rate per step (records/s):", ", ".join(f"{r:,.0f}" for r in rates))
-    print(f"median: {statistics.median(rates):,.0f} records/s   overall: "
-          f"{args.records / elapsed:,.0f} records/s   ({elapsed:.1f} s)")  # fmt: skip
-    print(f"target peak RSS: {usage.ru_maxrss / 1024:,.0f} MB")
-    Path(config.name).unlink()
+    source = input_file(args.records, args.step)
+    runs = [mirror_run(backend, args, source) for backend in args.backends.split(",") if backend]
+    if args.target_postgres:
+        runs.append(target_postgres_run(args, source))
+    for run in runs:
+        report(run)
+    by_name = {run.name: run for run in runs}
+    if {"sqlite", "postgresql"} <= set(by_name):
+        sqlite, pg = by_name["sqlite"], by_name["postgresql"]
+        print(
+            f"\nPostgreSQL / SQLite, overall: {pg.overall / sqlite.overall:.0%}   median step: "
+            f"{statistics.median(pg.rates) / statistics.median(sqlite.rates):.0%}"
+        )
+    if "postgresql" in by_name:
+        if args.keep:
+            print(f"PostgreSQL mirror kept: {args.pg_url}?options=-csearch_path%3D{SCHEMA},public")
+        else:
+            drop_schema(args.pg_url, SCHEMA)
 
 
 if __name__ == "__main__":

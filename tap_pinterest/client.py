@@ -35,6 +35,7 @@ if t.TYPE_CHECKING:
 
     from singer_sdk.helpers.types import Context, Record
 
+Item = t.TypeVar("Item")
 #: The largest page Pinterest serves on every list endpoint the tap reads.
 PAGE_SIZE = 250
 
@@ -251,11 +252,17 @@ class PinterestStream(RetryingStream):
             return prefetch.records()
         return super().request_records(context)
 
-    def fetch_each(self, contexts: Iterable[Context]) -> Iterator[dict[str, t.Any]]:
-        """The records of each context in turn, ``max_concurrency`` contexts in flight."""
-        return self.run_state.fanout.ordered(contexts, self._fetch_now)
+    def fetch_each(
+        self,
+        items: Iterable[Item],
+        fetch: Callable[[Item], Iterable[dict[str, t.Any]]] | None = None,
+    ) -> Iterator[dict[str, t.Any]]:
+        """The records of each item in turn, ``max_concurrency`` items in flight: by
+        default the items are request contexts of this stream (:meth:`fetch_now`)."""
+        return self.run_state.fanout.ordered(items, fetch or self.fetch_now)  # type: ignore[arg-type]
 
-    def _fetch_now(self, context: Context) -> Iterable[dict[str, t.Any]]:
+    def fetch_now(self, context: Context) -> Iterable[dict[str, t.Any]]:
+        """One request context's records, fetched by the calling thread."""
         return RESTStream.request_records(self, context)
 
     def entity_ids(self, entity: str, context: Context | None) -> list[str]:

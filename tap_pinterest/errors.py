@@ -164,16 +164,36 @@ class RetriesExhaustedError(FatalAPIError):
     """A server or connection error that did not go away after the allowed retries."""
 
 
+class NotJSONError(RetriableAPIError):
+    """A 2xx answer whose body is not JSON (a proxy's or CDN's error page): retried like
+    a 5xx, within the same retries."""
+
+
+def with_request(exc: BaseException, request: requests.PreparedRequest) -> BaseException:
+    """``exc``, naming the request it failed on if it does not already.
+
+    ``requests`` leaves the request off some errors (a body cut off mid-read raises
+    ``ChunkedEncodingError`` without it), and a bare ``ConnectionResetError`` never has
+    one; :func:`describe_request_failure` needs it to name the endpoint.
+    """
+    if getattr(exc, "request", None) is None:
+        exc.request = request  # type: ignore[attr-defined]
+    return exc
+
+
 def parse_reset_header(response: requests.Response) -> float | None:
-    """Seconds until the rate-limit window resets, from ``X-RateLimit-Reset``."""
-    raw = response.headers.get("X-RateLimit-Reset")
-    if raw is None:
-        return None
-    try:
-        seconds = float(raw)
-    except ValueError:
-        return None
-    return max(seconds, 0.0)
+    """Seconds until the rate-limit window resets: Pinterest's ``X-RateLimit-Reset``, else
+    a ``Retry-After`` in seconds (what a proxy in front of the API may send instead)."""
+    for header in ("X-RateLimit-Reset", "Retry-After"):
+        raw = response.headers.get(header)
+        if raw is None:
+            continue
+        try:
+            seconds = float(raw)
+        except ValueError:
+            continue
+        return max(seconds, 0.0)
+    return None
 
 
 def classify(
@@ -223,19 +243,25 @@ class RetryPolicy:
     def _expo(self, attempt: int) -> float:
         return min(self.backoff_factor * 2.0**attempt, MAX_BACKOFF_SECONDS)
 
-    def _exhausted(self, exc: BaseException, retries: int) -> str:
+    def _exhausted(self, exc: BaseException, attempts: int) -> str:
         if isinstance(exc, RetriableAPIError):
-            return f"{exc} -- still failing after {retries} retries"
+            return f"{exc} -- still failing after {attempts} attempts"
         what, fix = describe_request_failure(exc)
-        return f"stream '{self.stream}': {what} -- still failing after {retries} retries; {fix}"
+        return f"stream '{self.stream}': {what} -- still failing after {attempts} attempts; {fix}"
 
     def waits(self) -> Generator[float | None, BaseException, None]:
-        """Yield the wait before each retry; raise when the request must fail."""
+        """Yield the wait before each retry; raise when the request must fail.
+
+        The final error names the stream, the method and path (never the query), the
+        last status or exception and how many attempts were made.
+        """
         waited = 0.0
         rate_limited_tries = 0
         failures = 0
+        attempts = 0
         exc = yield None
         while True:
+            attempts += 1
             if isinstance(exc, RateLimitedError):
                 wait = exc.reset_seconds
                 if wait is None:
@@ -244,8 +270,9 @@ class RetryPolicy:
                 if waited + wait > self.max_rate_limit_wait:
                     msg = (
                         f"{exc} -- rate limit of category '{exc.category}' still in force "
-                        f"after waiting {waited:.0f}s; the next wait ({wait:.0f}s) would "
-                        f"pass rate_limit_max_wait_seconds={self.max_rate_limit_wait:g}. "
+                        f"after {attempts} attempts and {waited:.0f}s of waiting; the next "
+                        f"wait ({wait:.0f}s) would pass rate_limit_max_wait_seconds="
+                        f"{self.max_rate_limit_wait:g}. "
                         "Failing so that the next run resumes from the last saved state."
                     )
                     raise RateLimitCapExceededError(msg) from exc
@@ -254,7 +281,7 @@ class RetryPolicy:
                 wait = 0.0
             else:
                 if failures >= self.max_retries:
-                    raise RetriesExhaustedError(self._exhausted(exc, failures)) from exc
+                    raise RetriesExhaustedError(self._exhausted(exc, attempts)) from exc
                 wait = self._expo(failures)
                 failures += 1
             exc = yield wait

@@ -200,6 +200,16 @@ class LiveClient:
         """Entities that ``list`` serves."""
         return list(self._by_name)
 
+    def params_schemas(self) -> dict[str, dict[str, dict[str, t.Any]]]:
+        """The JSON Schemas of the params of ``list`` and ``get``, per action and entity
+        (each an object schema with ``properties`` and ``required``), from their shapes."""
+        out: dict[str, dict[str, dict[str, t.Any]]] = {}
+        for action, shapes in (("list", self._list), ("get", self._get)):
+            structs = {name: shape.struct for name, shape in shapes.items()}
+            _, components = msgspec.json.schema_components(list(structs.values()))
+            out[action] = {name: components[struct.__name__] for name, struct in structs.items()}
+        return out
+
     def _stream(self, entity: str | None) -> PinterestStream:
         stream = self._by_name.get(entity or "")
         if stream is None:

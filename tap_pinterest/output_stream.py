@@ -26,15 +26,18 @@ import datetime as dt
 import typing as t
 
 from singer_sdk import RESTStream, metrics
-from singer_sdk.mapper import SameRecordTransform
+from singer_sdk.mapper import RemoveRecordTransform, SameRecordTransform
 from singer_sdk.singerlib.encoding.simple import RecordMessage
 from typing_extensions import override
 
 from tap_pinterest.reporting import SyncTimer
 from tap_pinterest.run_state import RunState
+from tap_pinterest.scoping import ScopedActivateVersionMessage, deletion_scope
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Record
+
+    from tap_pinterest.stopping import StopRequest
 
 #: False sends every record through the SDK's path (tests compare the two).
 LEAN_RECORDS = True
@@ -48,8 +51,11 @@ def _tree(stream: OutputStream) -> list[OutputStream]:
     return out
 
 
-class _HasRunState(t.Protocol):
+class RunTap(t.Protocol):
+    """What the streams need of their tap (TapPinterest)."""
+
     run_state: RunState
+    stop_request: StopRequest
 
 
 class OutputStream(RESTStream[str | None]):
@@ -57,6 +63,9 @@ class OutputStream(RESTStream[str | None]):
 
     #: False for endpoints the sandbox does not serve (audiences, customer lists, ...).
     sandbox_supported: t.ClassVar[bool] = True
+    #: The record field naming the ad account, in the ad-account tree: a sync narrowed by
+    #: ``ad_account_ids`` scopes its deletions to them (:mod:`tap_pinterest.scoping`).
+    scope_field: t.ClassVar[str | None] = None
     #: The table version of this run, once a partition of the stream started syncing.
     _held_version: int | None = None
     #: Whether the lean record path applies (decided at the first record).
@@ -67,7 +76,7 @@ class OutputStream(RESTStream[str | None]):
     @property
     def run_state(self) -> RunState:
         """The state shared by this tap run's streams."""
-        return t.cast("_HasRunState", self._tap).run_state
+        return t.cast("RunTap", self._tap).run_state
 
     @property
     def in_sandbox(self) -> bool:
@@ -168,9 +177,12 @@ class OutputStream(RESTStream[str | None]):
         if top:
             for stream in _tree(self):
                 stream.activate_synced_version()
+                for line in stream.run_summary():
+                    self.logger.warning("%s", line)
 
     def activate_synced_version(self) -> None:
-        """Send this run's ACTIVATE_VERSION, if this stream takes one (after a full sync)."""
+        """Send this run's ACTIVATE_VERSION, if this stream takes one (after a full sync),
+        scoped to the configured ad accounts in a shard (:mod:`tap_pinterest.scoping`)."""
         if not (
             self.selected
             and self.emit_activate_version_messages
@@ -184,7 +196,16 @@ class OutputStream(RESTStream[str | None]):
             # records at all; the target needs the SCHEMA before ACTIVATE_VERSION.
             self._write_schema_message()
         version = self._held_version or self._tap.initialized_at // 1000
-        super()._write_activate_version_message(version)
+        scope = deletion_scope(self.scope_field, self.config)
+        for stream_map in self.stream_maps:
+            if not isinstance(stream_map, RemoveRecordTransform):
+                self._tap.write_message(
+                    ScopedActivateVersionMessage(stream_map.stream_alias, version, scope)
+                )
+
+    def run_summary(self) -> list[str]:
+        """Lines for the end of the stream's sync: what it repaired or skipped."""
+        return []
 
     @property
     def served(self) -> bool:

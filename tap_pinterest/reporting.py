@@ -33,6 +33,7 @@ from singer_sdk.exceptions import (
 from typing_extensions import override
 
 from tap_pinterest.errors import describe_request_failure
+from tap_pinterest.stopping import SyncStoppedError
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
@@ -48,7 +49,7 @@ EXPECTED_FAILURES = (
 
 def one_line(exc: BaseException) -> str | None:
     """The one-line report of an expected failure; None for an unexpected exception."""
-    if isinstance(exc, FatalAPIError):
+    if isinstance(exc, FatalAPIError | SyncStoppedError):
         return " ".join(str(exc).split()) or type(exc).__name__
     if isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.Timeout):
         what, fix = describe_request_failure(exc)

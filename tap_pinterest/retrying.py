@@ -17,16 +17,19 @@ import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from typing_extensions import override
 
+from tap_pinterest.bodies import json_body
 from tap_pinterest.errors import (
     RETRIED_ERRORS,
+    NotJSONError,
     RetryPolicy,
     TokenRejectedError,
     classify,
     describe_error,
     describe_request_failure,
     pinterest_error,
+    with_request,
 )
-from tap_pinterest.output_stream import OutputStream
+from tap_pinterest.output_stream import OutputStream, RunTap
 
 if t.TYPE_CHECKING:
     from collections.abc import Generator, Iterable
@@ -35,6 +38,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context, RequestFunc
 
     from tap_pinterest.auth import PinterestAuthenticator
+    from tap_pinterest.stopping import StopRequest
 
 
 class RetryingStream(OutputStream):
@@ -50,6 +54,36 @@ class RetryingStream(OutputStream):
         #: Per fetch thread: set after a 401 made it refresh the token; a second 401 in
         #: a row is fatal.
         self._thread = threading.local()
+        #: Unpaired surrogates replaced with U+FFFD in this run's answers (bodies.py),
+        #: counted by every fetch thread.
+        self.replaced_surrogates = 0
+        self._counting = threading.Lock()
+
+    @property
+    def stop_request(self) -> StopRequest:
+        """Set when the run was asked to stop (SIGTERM): checked before each request."""
+        return t.cast("RunTap", self._tap).stop_request
+
+    @override
+    def run_summary(self) -> list[str]:
+        """Lines for the end of the stream's sync: what it repaired or skipped."""
+        if not self.replaced_surrogates:
+            return super().run_summary()
+        return [
+            *super().run_summary(),
+            f"Stream '{self.name}': replaced {self.replaced_surrogates} unpaired UTF-16 "
+            "surrogate(s) in the API's text with U+FFFD (e.g. a title cut in the middle "
+            "of an emoji), so that every target can load it",
+        ]
+
+    def response_json(self, response: requests.Response) -> t.Any:
+        """The parsed body (ValueError if not JSON), unpaired surrogates replaced and
+        counted for this stream (see :mod:`tap_pinterest.bodies`)."""
+        body = json_body(response)
+        if body.replaced:
+            with self._counting:
+                self.replaced_surrogates += body.replaced
+        return body.value
 
     @property
     @override
@@ -99,6 +133,14 @@ class RetryingStream(OutputStream):
         error = classify(self.name, self.rate_limit_category, response)
         if error is not None:
             raise error
+        try:
+            json_body(response)
+        except ValueError:
+            msg = (
+                f"{describe_error(self.name, response)} -- the body is not JSON "
+                "(an error page of a proxy or CDN?)"
+            )
+            raise NotJSONError(msg, response) from None
 
     def _means_empty(self, response: requests.Response) -> bool:
         if response.status_code < HTTPStatus.BAD_REQUEST or not self.empty_on_codes:
@@ -118,11 +160,25 @@ class RetryingStream(OutputStream):
             jitter=self.backoff_jitter,
             logger=None,
         )
-        return decorator(func)
+        stop = self.stop_request
+
+        def attempt(
+            prepared: requests.PreparedRequest, context: Context | None
+        ) -> requests.Response:
+            """One try: not after a stop was asked for; a failure names its request."""
+            stop.check()
+            try:
+                return func(prepared, context)
+            except RETRIED_ERRORS as exc:
+                with_request(exc, prepared)
+                raise
+
+        return decorator(attempt)
 
     @override
     def backoff_handler(self, details: Details) -> None:
         """One short line per retry: what failed, and when the next try is."""
+        self.stop_request.check()  # no retry, and no wait for one, after a SIGTERM
         error = details.get("exception")
         if error is None or isinstance(error, TokenRejectedError):
             return  # validate_response has said that the token is being refreshed
@@ -166,7 +222,7 @@ class RetryingStream(OutputStream):
             self.logger.info("%s: nothing to list", describe_error(self.name, response))
             return
         try:
-            body = response.json()
+            body = self.response_json(response)
         except ValueError:
             msg = f"{describe_error(self.name, response)} -- the body is not JSON"
             raise FatalAPIError(msg) from None

@@ -14,6 +14,22 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to `host` (brackets of an IPv6 address allowed) and `port` (0: any
+    free port), listening; raises OSError if the address is taken or not this machine's."""
+    host = host.strip("[]")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 class Http11Handler(WSGIRequestHandler):
     """HTTP/1.1; no access log (each server logs requests its own way). werkzeug still
     closes the connection after every response: it drains any unread request body by
@@ -53,11 +69,7 @@ class BackgroundServer:
             return self
         # Bind here: werkzeug's own bind prints to stderr and exits on failure.
         host = self.host.strip("[]")
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        with socket.socket(family, socket.SOCK_STREAM) as sock:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((host, self.port))
-            sock.listen(128)
+        with listening_socket(host, self.port) as sock:
             self.port = sock.getsockname()[1]
             self._server = make_server(
                 host,

@@ -1,13 +1,18 @@
 """TapPinterest: the settings (declared in :mod:`tap_pinterest.settings`), their
-validation, and the stream registry."""
+validation, the stream registry, and a stop on SIGTERM."""
+
+# Private singer-sdk members used here (tests/test_sdk_coupling.py checks this list):
+#   Tap._handle_termination: the first SIGTERM stops at the next page, not at once
 
 from __future__ import annotations
 
 import copy
+import signal
 import typing as t
 from types import MappingProxyType
 
 from singer_sdk import Tap
+from singer_sdk.singerlib import StateMessage
 from typing_extensions import override
 
 from tap_pinterest.auth import AccessTokenAuthenticator, RefreshTokenAuthenticator
@@ -24,10 +29,12 @@ from tap_pinterest.settings import (
     TRIAL_BURST,
     effective,
 )
+from tap_pinterest.stopping import StopRequest, SyncStoppedError
 from tap_pinterest.streams import STREAM_TYPES
 
 if t.TYPE_CHECKING:
     from pathlib import PurePath
+    from types import FrameType
 
     import click
     from singer_sdk.streams import Stream
@@ -60,6 +67,7 @@ class TapPinterest(Tap):
     ) -> None:
         """Validate the settings (when asked) before any stream or request exists."""
         start_run(self.logger)
+        self.stop_request = StopRequest(on_stop=self._write_state_now)
         self._run_state: RunState | None = None
         self._validate_settings = validate_config
         super().__init__(
@@ -109,9 +117,13 @@ class TapPinterest(Tap):
     @classmethod
     @override
     def invoke(cls, **kwargs: t.Any) -> None:
-        """Sync; an expected failure ends it with one line (:mod:`tap_pinterest.reporting`)."""
+        """Sync; an expected failure ends it with one line (:mod:`tap_pinterest.reporting`);
+        a stop on SIGTERM (:mod:`tap_pinterest.stopping`) with one line and status 0."""
         with failures_in_one_line(cls.logger):
-            super().invoke(**kwargs)
+            try:
+                super().invoke(**kwargs)
+            except SyncStoppedError as stopped:
+                cls.logger.warning("%s", stopped)
 
     @classmethod
     @override
@@ -119,6 +131,24 @@ class TapPinterest(Tap):
         """The dry run (``--test``); an expected failure ends it with one line."""
         with failures_in_one_line(cls.logger):
             super().cb_test(ctx, param, value)
+
+    def _write_state_now(self) -> None:
+        """Write the state, even if unchanged: on a stop, the last message says where to
+        resume."""
+        self.write_message(StateMessage(value=self.state))
+
+    @override
+    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+        """The first SIGTERM (or SIGINT) stops the sync after the page in progress
+        (:mod:`tap_pinterest.stopping`); a second one stops at once, the SDK's way."""
+        if self.stop_request.requested:
+            super()._handle_termination(signum, frame)
+            return
+        self.stop_request.request(signum)
+        self.logger.warning(
+            "Received %s: finishing the page in progress, then writing the state and stopping",
+            signal.Signals(signum).name,
+        )
 
     @property
     def run_state(self) -> RunState:

@@ -30,7 +30,7 @@ def test_generated_sections_are_current() -> None:
 
 def test_meltano_yml_declares_every_setting_with_its_sensitivity() -> None:
     project = yaml.safe_load((REPO / "meltano.yml").read_text())
-    (extractor,) = project["plugins"]["extractors"]
+    extractor = _shipped(project["plugins"]["extractors"])
     assert extractor["name"] == "tap-pinterest"
     assert extractor["pip_url"] == "-e ."
     declared = {s["name"]: s.get("sensitive", False) for s in extractor["settings"]}
@@ -40,7 +40,21 @@ def test_meltano_yml_declares_every_setting_with_its_sensitivity() -> None:
         name for name, sensitive in declared.items() if sensitive
     }
     loaders = {loader["name"] for loader in project["plugins"]["loaders"]}
-    assert loaders == {"target-postgres", "target-jsonl", "target-pinterest-mirror"}
+    assert loaders == {
+        "target-postgres",
+        "target-jsonl",
+        "target-pinterest-mirror",
+        "target-postgres--shards",  # docs/scaling-out.md
+    }
+    for plugin in project["plugins"]["extractors"] + project["plugins"]["loaders"]:
+        # the shard plugins (docs/scaling-out.md) inherit every setting
+        assert "settings" not in plugin if "inherit_from" in plugin else "pip_url" in plugin
+
+
+def _shipped(extractors: list[dict]) -> dict:
+    """The extractor itself, not the shard plugins that inherit from it."""
+    (extractor,) = [plugin for plugin in extractors if "inherit_from" not in plugin]
+    return extractor
 
 
 def test_a_meltano_yml_reformatted_by_meltano_is_still_current() -> None:
@@ -89,7 +103,7 @@ def test_readme_starts_with_the_demo_and_test_commands_ci_runs() -> None:
 
 def test_meltano_selects_every_stream_but_the_organic_analytics() -> None:
     project = yaml.safe_load((REPO / "meltano.yml").read_text())
-    (extractor,) = project["plugins"]["extractors"]
+    extractor = _shipped(project["plugins"]["extractors"])
     selected = {pattern.removesuffix(".*") for pattern in extractor["select"]}
     organic = {"user_account_analytics", "pin_analytics"}
     assert selected == {stream.name for stream in STREAM_TYPES} - organic

@@ -22,6 +22,9 @@ LAYERS = (
         "tap_pinterest.config",
         "tap_pinterest.pacing",
         "tap_pinterest.reporting",
+        "tap_pinterest.bodies",
+        "tap_pinterest.stopping",
+        "tap_pinterest.scoping",
     },
     {
         "tap_pinterest.fanout",

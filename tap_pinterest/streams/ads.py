@@ -27,6 +27,7 @@ class AdAccountsStream(PinterestStream):
     path = "/ad_accounts"
     rate_limit_category = "ads_read"
     static_params: t.ClassVar[dict[str, t.Any]] = {"include_shared_accounts": True}
+    scope_field = "id"
 
     def _wanted(self) -> set[str]:
         return set(self.config["ad_account_ids"])
@@ -63,6 +64,7 @@ class _AdAccountChild(PinterestStream):
     parent_stream_type = AdAccountsStream
     rate_limit_category = "ads_read"
     context_fields = ("ad_account_id",)
+    scope_field = "ad_account_id"
 
 
 class _AdEntityStream(_AdAccountChild):

@@ -27,7 +27,7 @@ class UserAccountStream(PinterestStream):
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
         """The body is the account object itself, not a list."""
         try:
-            body = response.json()
+            body = self.response_json(response)
         except ValueError:
             body = None
         if not isinstance(body, dict) or not body.get("id"):

@@ -276,3 +276,16 @@ def test_the_line_names_the_setting_it_is_given() -> None:
         database.resolve("mysql://h/d")
     assert str(caught.value).startswith("database_url mysql://h/d: unsupported scheme")
     assert caught.value.line("--database-url").startswith("--database-url mysql://h/d:")
+
+
+def test_a_mirror_of_layout_1_is_refused(db_url: str, tmp_path: Path) -> None:
+    """Layout 1 stored records with their null fields; this one reads layout 2."""
+    assert run_target(tmp_path, {"database_url": db_url}).returncode == 0
+    engine = sa.create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE mirror_layout SET version = 1"))
+    engine.dispose()
+    with pytest.raises(DatabaseError) as caught:
+        Mirror(db_url).open()
+    assert str(caught.value).endswith(EARLIER)
+    assert target_error(run_target(tmp_path, {"database_url": db_url})).endswith(EARLIER)

@@ -13,10 +13,9 @@ from contextlib import redirect_stdout
 from typing import Any
 
 import pytest
-from singer_sdk.singerlib.exceptions import InvalidInputLine
 
 from tap_pinterest.mirror import Mirror
-from tap_pinterest.mirror.db.errors import RecordKeyError
+from tap_pinterest.mirror.db.errors import InputError
 from tap_pinterest.mirror.load import target
 from tap_pinterest.mirror.load.ingest import InputFeed
 from tap_pinterest.mirror.load.target import TargetPinterestMirror
@@ -126,8 +125,8 @@ def test_long_transactions_commit_every_commit_rows(
 def test_a_record_without_its_key_fails_the_target(db_url: str, record: dict) -> None:
     messages = [schema_message("items", ITEMS_SCHEMA, ["id"])]
     messages += [record_message("items", record), {"type": "STATE", "value": 1}]
-    with pytest.raises(RecordKeyError, match=r"Stream 'items': a RECORD has no value for its "
-                       r'key property .id. .*"title"'):  # fmt: skip
+    with pytest.raises(InputError, match=r"line 2 of the input \(stream .items.\): a RECORD "
+                       r'has no value for its key property .id. .*"title"'):  # fmt: skip
         run_target(db_url, messages)
 
 
@@ -135,7 +134,10 @@ def test_a_malformed_line_fails_the_target(db_url: str) -> None:
     tgt = TargetPinterestMirror(config={"database_url": db_url})
     schema = json.dumps(schema_message("items", ITEMS_SCHEMA, ["id"]))
     lines = f'{schema}\n{{"type": "RECORD", "stream": "items", "record": {{"id": \n'
-    with pytest.raises(InvalidInputLine), redirect_stdout(io.StringIO()):
+    with (
+        pytest.raises(InputError, match=r"^line 2 of the input: Unable to parse"),
+        redirect_stdout(io.StringIO()),
+    ):
         tgt.listen(file_input=io.StringIO(lines))
     tgt.store.engine.dispose()
 

@@ -182,3 +182,53 @@ def test_faults_via_admin_endpoint(sim: Simulator, api: Api) -> None:
     cleared = requests.post(url, timeout=5, json={"rate_limits": {}, "clear_scripts": True})
     assert cleared.json()["rate_limits"] == {} and cleared.json()["scripts"] == []
     assert requests.get(url, timeout=5).json()["error_rate"] == 0.0
+
+
+def test_scripted_html_page_is_served_as_it_is(sim: Simulator, api: Api) -> None:
+    page = "<html><body><h1>502 Bad Gateway</h1></body></html>"
+    sim.faults.script("/v5/boards", status=200, raw=page)
+    response = api.get("/boards")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert response.text == page
+    with pytest.raises(ValueError, match="not both"):
+        sim.faults.script("/v5/boards", raw=page, body={"code": 1})
+
+
+def test_scripted_cut_off_answer_closes_after_half_the_body(sim: Simulator, api: Api) -> None:
+    whole = api.get("/boards").content
+    sim.faults.script("/v5/boards", status=None, cut_off=True)
+    with pytest.raises(requests.exceptions.ChunkedEncodingError, match="IncompleteRead"):
+        api.get("/boards")
+    assert api.get("/boards").content == whole
+    assert [e.status for e in sim.request_log.entries(route="/v5/boards")] == [200, 200, 200]
+
+
+def test_scripted_deletion_between_two_calls(sim: Simulator, api: Api) -> None:
+    pin = sim.dataset.pins[0]["id"]
+    sim.faults.script("/v5/pins/analytics", status=None, delete={"pins": [pin]})
+    day = sim.analytics.today().isoformat()
+    params = {"pin_ids": pin, "start_date": day, "end_date": day}
+    assert api.get(f"/pins/{pin}").status_code == 200
+    response = api.get("/pins/analytics", metric_types="IMPRESSION", **params)
+    assert response.status_code == 404
+    assert response.json() == {"code": 50, "message": f"Pin not found: {pin}."}
+    assert api.get(f"/pins/{pin}").status_code == 404
+
+
+def test_admin_edit_and_delete(sim: Simulator, api: Api) -> None:
+    pin, other = (p["id"] for p in sim.dataset.pins[:2])
+    before, _ = api.get_all("/pins", page_size=250)
+    assert other in {p["id"] for p in before}
+    # the body as Pinterest would escape half a surrogate pair
+    body = '{"entity": "pins", "id": "' + pin + '", "fields": {"title": "Cut \\ud83d"}}'
+    assert requests.post(f"{sim.url}/_sim/edit", data=body, timeout=10).status_code == 200
+    assert b'"title":"Cut \\ud83d"' in api.get(f"/pins/{pin}").content
+    deleted = requests.post(
+        f"{sim.url}/_sim/delete", json={"entity": "pins", "ids": [other, "nope"]}, timeout=10
+    )
+    assert deleted.json() == {"deleted": [other]}
+    items, _ = api.get_all("/pins", page_size=250)
+    assert [p["id"] for p in items] == [p["id"] for p in before if p["id"] != other]
+    bad = requests.post(f"{sim.url}/_sim/edit", json={"entity": "pins", "id": "x"}, timeout=10)
+    assert bad.status_code == 400

@@ -88,3 +88,25 @@ def test_a_child_with_no_parents_is_activated_empty(sim: Simulator) -> None:
     messages: list[dict[str, Any]] = [m for m in result.messages if m.get("stream") == "board_pins"]
     assert [m["type"] for m in messages] == ["SCHEMA", "ACTIVATE_VERSION"]
     assert not result.records.get("board_pins")
+
+
+def test_a_shard_scopes_its_ad_account_streams_to_its_accounts(shared_sim: Simulator) -> None:
+    """With ``ad_account_ids`` the ad-account tree's ACTIVATE_VERSION names the accounts it
+    covers; the user's streams and an unsharded sync name none (they cover it all)."""
+    accounts = [a["id"] for a in shared_sim.dataset.ad_accounts[1:]]
+    streams = ["ad_accounts", "audiences", "keywords", "boards"]
+    sharded = run_tap(sim_config(shared_sim, **ACTIVATE, ad_account_ids=accounts), streams=streams)
+    unsharded = run_tap(sim_config(shared_sim, **ACTIVATE), streams=streams)
+    scopes = {
+        m["stream"]: m.get("scope") for m in sharded.messages if m["type"] == "ACTIVATE_VERSION"
+    }
+    assert scopes == {
+        "ad_accounts": {"id": sorted(accounts)},
+        "audiences": {"ad_account_id": sorted(accounts)},
+        "keywords": {"ad_account_id": sorted(accounts)},
+        "boards": None,
+    }
+    assert {r["ad_account_id"] for r in sharded.records["audiences"]} == set(accounts)
+    activations = [m for m in unsharded.messages if m["type"] == "ACTIVATE_VERSION"]
+    assert len(activations) == len(streams)
+    assert all(set(m) == {"type", "stream", "version"} for m in activations)

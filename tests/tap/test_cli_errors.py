@@ -91,7 +91,7 @@ def test_connection_refused_is_one_line_after_one_line_per_retry(tmp_path, close
     error = _assert_one_error_line(
         result, "stream 'user_account'", f"127.0.0.1:{closed_port} refused", "api_url"
     )
-    assert "after 2 retries" in error
+    assert "after 3 attempts" in error
     retries = [line for line in own_lines(result.stderr) if "| WARNING " in line]
     assert len(retries) == 2, result.stderr
     assert all("refused the connection -- retry" in line and len(line) < 250 for line in retries)

@@ -32,9 +32,8 @@ def _without_time(result: SyncResult) -> list[str]:
     for message in result.messages:
         if message["type"] == "STATE":
             continue
-        message = dict(message)
-        message.pop("time_extracted", None)
-        out.append(json.dumps(message, sort_keys=True))
+        timeless = {k: v for k, v in message.items() if k != "time_extracted"}
+        out.append(json.dumps(timeless, sort_keys=True))
     return out
 
 

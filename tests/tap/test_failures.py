@@ -111,7 +111,7 @@ def test_each_retry_is_logged_once_in_one_short_line(sim: Simulator, caplog) -> 
 
 def test_a_persistent_server_error_fails_after_the_retries(sim: Simulator) -> None:
     sim.faults.script("/v5/boards", status=503, body={"code": 0, "message": "down"}, times=None)
-    with pytest.raises(Exception, match=r"still failing after 2 retries") as caught:
+    with pytest.raises(Exception, match=r"still failing after 3 attempts") as caught:
         run_tap(sim_config(sim, retry_base_wait_seconds=0.01, max_retries=2), streams=["boards"])
     assert "HTTP 503" in str(caught.value)
     assert len(sim.request_log.entries(route="/v5/boards")) == 3
@@ -160,13 +160,18 @@ def test_connection_test_prints_no_error_lines(shared_sim: Simulator, tmp_path) 
 
 
 @responses.activate
-def test_a_body_that_is_not_json_is_an_error() -> None:
-    responses.get("https://api.pinterest.com/v5/boards", body="<html>oops</html>", status=200)
+def test_a_body_that_is_not_json_is_retried_then_an_error() -> None:
+    boards = responses.get(
+        "https://api.pinterest.com/v5/boards", body="<html>oops</html>", status=200
+    )
+    config = {"access_token": "token", "max_retries": 1, "retry_base_wait_seconds": 0.01}
     with pytest.raises(
         Exception,
-        match=r"GET /v5/boards returned HTTP 200: <html>oops</html> -- the body is not JSON",
+        match=r"^stream 'boards': GET /v5/boards returned HTTP 200: <html>oops</html> -- the body "
+        r"is not JSON \(an error page of a proxy or CDN\?\) -- still failing after 2 attempts$",
     ):
-        run_tap({"access_token": "token"}, streams=["boards"])
+        run_tap(config, streams=["boards"])
+    assert boards.call_count == 2
 
 
 @responses.activate

@@ -71,8 +71,12 @@ def test_server_errors_retry_a_bounded_number_of_times() -> None:
     assert isinstance(error, RetriableAPIError)
     assert waits.send(error) == 1
     assert waits.send(error) == 2
-    with pytest.raises(RetriesExhaustedError, match="busy"):
+    with pytest.raises(RetriesExhaustedError, match="busy") as caught:
         waits.send(error)
+    assert str(caught.value) == (
+        "stream 'boards': GET /v5/ad_accounts/1/campaigns returned HTTP 503 (Pinterest code 0): "
+        "busy -- still failing after 3 attempts"
+    )
 
 
 def test_token_rejection_retries_at_once() -> None:
@@ -110,7 +114,7 @@ def test_connection_errors_fail_naming_the_cause_and_the_fix() -> None:
         waits.send(error)
     assert str(caught.value) == (
         "stream 'boards': GET /v5/boards: 127.0.0.1:9 refused the connection -- still failing "
-        "after 1 retries; check api_url, and that the server it names is running"
+        "after 2 attempts; check api_url, and that the server it names is running"
     )
 
 

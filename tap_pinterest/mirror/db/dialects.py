@@ -23,7 +23,7 @@ from sqlalchemy.engine.url import make_url
 JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 #: SQLite page cache of the target's connection: the indexes' pages a batch touches stay
 #: in memory between batches (bounded: it does not grow with the mirror).
-WRITER_CACHE_KIB = 128_000
+WRITER_CACHE_KIB = 16_000
 
 
 def _json_default(value: object) -> object:
@@ -110,29 +110,40 @@ def upsert(dialect: str, table: sa.Table, names: list[str], select: sa.Select[An
     )
 
 
-def batch_elements(dialect: str) -> tuple[Any, sa.ColumnElement[Any]]:
-    """The rows of a batch (`store.Batch`): the elements of the JSON array `:rows`
+def batch_elements() -> tuple[Any, sa.ColumnElement[Any]]:
+    """SQLite: the rows of a batch (`store.Batch`): the elements of the JSON array `:rows`
     (column `value`, `[pk, version, offset, length, promoted values...]`), and each row's
     record, cut from the bytes `:records` as a JSON document.
 
-    The whole batch travels as two parameters and the database unpacks it in C: one
-    statement per batch, no per-row driver work. The record is never parsed on SQLite.
+    The whole batch travels as two parameters and SQLite unpacks it in C: one statement
+    per batch, no per-row driver work, and the record is never parsed. (PostgreSQL gets
+    its batches by COPY: `load.pgcopy`.)
     """
     rows = sa.bindparam("rows", type_=sa.LargeBinary)
     records = sa.bindparam("records", type_=sa.LargeBinary)
-    if dialect == "postgresql":
-        array = sa.cast(sa.func.convert_from(rows, "UTF8"), postgresql.JSONB)
-        elements = sa.func.jsonb_array_elements(array).table_valued(sa.column("value", JSON))
-        elements = elements.alias("batch_row")
-        value = elements.c.value
-        cut = sa.func.substring(records, value[2].as_integer(), value[3].as_integer())
-        return elements, sa.cast(sa.func.convert_from(cut, "UTF8"), postgresql.JSONB)
     elements = sa.func.json_each(sa.cast(rows, sa.Text)).table_valued(sa.column("value", JSON))
     elements = elements.alias("batch_row")
     value = elements.c.value
     # bytes: substr() counts bytes in a BLOB (in text it walks the characters from the start)
     cut = sa.func.substr(records, value[2].as_integer(), value[3].as_integer())
     return elements, sa.cast(cut, sa.Text)
+
+
+def has_key(dialect: str, doc: sa.ColumnElement[Any], key: str) -> sa.ColumnElement[bool]:
+    """The JSON object `doc` has the top-level `key`."""
+    if dialect == "postgresql":
+        return doc.op("?")(sa.literal(key))
+    return sa.func.json_type(doc, _sqlite_path((key,))).is_not(None)
+
+
+def rename_key(dialect: str, doc: sa.ColumnElement[Any], old: str, new: str) -> Any:
+    """The JSON object `doc` with its top-level key `old` renamed `new`."""
+    if dialect == "postgresql":
+        moved = sa.func.jsonb_build_object(sa.literal(new), doc.op("->")(sa.literal(old)))
+        return doc.op("-")(sa.literal(old)).op("||")(moved)
+    path = _sqlite_path((old,))
+    value = sa.func.json(doc.op("->")(sa.literal(path)))  # `->`: the value as JSON text
+    return sa.func.json_set(sa.func.json_remove(doc, path), _sqlite_path((new,)), value)
 
 
 def sort_index_columns(dialect: str, column: sa.Column[Any], rowid: sa.Column[Any]) -> list[Any]:

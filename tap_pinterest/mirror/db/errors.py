@@ -1,5 +1,5 @@
-"""The mirror's errors: a bad query (`QueryError`), a missing record (`NotFoundError`) and
-a RECORD the target cannot store (`RecordKeyError`)."""
+"""The mirror's errors: a bad query (`QueryError`), a missing record (`NotFoundError`), a
+RECORD the target cannot store (`RecordKeyError`) and a message it refuses (`InputError`)."""
 
 from __future__ import annotations
 
@@ -40,12 +40,27 @@ class NotFoundError(KeyError):
 
 
 class RecordKeyError(ValueError):
-    """A RECORD with no value for its stream's key: the mirror upserts on the key."""
+    """A RECORD with no value, or no scalar value, for a key property of its stream: the
+    mirror upserts on the key."""
 
-    def __init__(self, stream: str, key: str, record: object) -> None:
+    def __init__(self, stream: str, key: str, record: object, *, problem: str = "") -> None:
         shown = str(record)
         shown = shown if len(shown) <= 200 else shown[:200] + "..."
-        super().__init__(
-            f"Stream {stream!r}: a RECORD has no value for its key property {key!r} "
+        self.stream = stream
+        self.problem = (
+            f"a RECORD has {problem or 'no value'} for its key property {key!r} "
             f"(the mirror upserts on it): {shown}"
         )
+        super().__init__(f"Stream {stream!r}: {self.problem}")
+
+
+class InputError(ValueError):
+    """A Singer message the target refuses, in one line: where in the input it is (the
+    line number), its stream, and what is wrong with it."""
+
+    def __init__(self, line: int, stream: str | None, problem: str) -> None:
+        self.line = line
+        self.stream = stream
+        self.problem = problem
+        where = f"line {line} of the input" + (f" (stream {stream!r})" if stream else "")
+        super().__init__(f"{where}: {problem}")

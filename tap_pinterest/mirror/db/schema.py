@@ -64,6 +64,30 @@ def field_map(schema: dict[str, Any], prefix: tuple[str, ...] = ()) -> dict[str,
     return out
 
 
+#: An undeclared top-level field is stored under its name after this mark (no code has it).
+UNDECLARED = "~"
+_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def field_codes(schema: dict[str, Any]) -> dict[str, str]:
+    """The short key each top-level property is stored under: its position among the
+    schema's properties, in base 36 ("0", "1", ... "z", "10", ...).
+
+    Stable as a schema evolves: `merge_schemas` keeps the properties a table had in their
+    order and appends the new ones.
+    """
+    codes = {}
+    for i, name in enumerate(schema.get("properties") or {}):
+        code, n = "", i
+        while True:
+            n, digit = divmod(n, 36)
+            code = _DIGITS[digit] + code
+            if not n:
+                break
+        codes[name] = code
+    return codes
+
+
 def merge_schemas(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     """`new`, plus the top-level properties only `old` had (old records still carry them)."""
     merged = dict(new)

@@ -5,7 +5,10 @@ Layout of a stream table `mirror_<stream>`:
 - `_rowid` integer primary key (the FTS5 content rowid on SQLite);
 - `_pk` text, unique: the key (a single key as text, a composite key as a JSON array);
 - `_version` the Singer table version of the last write (ACTIVATE_VERSION deletes older);
-- `_record` the whole record (JSON on SQLite, JSONB on PostgreSQL);
+- `_record` the record (JSON on SQLite, JSONB on PostgreSQL) in its compact form: the
+  top-level fields the schema declares are keyed by short codes (`schema.field_codes`)
+  and left out where they are null, any other field keeps its name after a `~`
+  (`StreamInfo.full` puts the record back together);
 - `f_<field>` a typed copy of the top-level scalar fields that are searched often: ids,
   times and statuses get a b-tree index on (`f_<field>`, `_rowid`), the order a sorted
   page is read in; the text fields get a word index (FTS5 on SQLite; on PostgreSQL
@@ -35,7 +38,7 @@ CATALOG = "mirror_streams"
 LAYOUT_TABLE = "mirror_layout"
 #: The version of the tables' layout; a change the code cannot read in an older mirror
 #: bumps it (the mirror is then rebuilt: there are no migrations).
-LAYOUT = 1
+LAYOUT = 2  # 2: records stored compact (short keys, no null top-level fields)
 REBUILD = "rebuild this mirror (delete it and run a full sync)"
 SQL_TYPES: dict[str, Any] = {
     "string": sa.Text,

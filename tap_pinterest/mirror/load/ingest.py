@@ -9,27 +9,32 @@ A record carrying `_sdc_*` fields (a deletion, or a tap that adds Singer metadat
 the slow path: parsed, the metadata removed, serialized again.
 """
 
+# Private singer-sdk members used here (tests/test_sdk_coupling.py checks this list):
+#   GenericSingerReader._current_message: the line that failed names its stream
+#   GenericSingerReader._process_unknown_message: an unknown message type is an input error
+
 from __future__ import annotations
 
 import os
 import queue
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import IO, Any, cast
 
 import msgspec
+from singer_sdk.exceptions import RecordsWithoutSchemaException
 from singer_sdk.singerlib.encoding.base import GenericSingerReader
 from singer_sdk.singerlib.exceptions import InvalidInputLine
 from typing_extensions import override
 
 from tap_pinterest.mirror.db import dialects
-from tap_pinterest.mirror.db.errors import RecordKeyError
+from tap_pinterest.mirror.db.errors import InputError, RecordKeyError
+from tap_pinterest.mirror.db.schema import UNDECLARED
 from tap_pinterest.mirror.db.types import Batch, StreamInfo
 
 _NULL = msgspec.Raw(b"null")
-_MISSING = msgspec.Raw(b"")
 _SDC = b'"_sdc_'
 _SDC_FIELDS = (
     "_sdc_extracted_at",
@@ -59,10 +64,23 @@ class _Envelope(msgspec.Struct):
     type: str
     stream: str | None = None
     record: msgspec.Raw = _NULL
-    version: int | None = None
+    version: Any = None
+
+
+class _Named(msgspec.Struct):
+    stream: Any = None
 
 
 _decode_envelope = msgspec.json.Decoder(_Envelope)
+_decode_stream = msgspec.json.Decoder(_Named)
+#: What a message the target cannot take raises (never the database's errors): the
+#: reader reports it as an `InputError` naming the line.
+INPUT_PROBLEMS = (
+    InvalidInputLine,
+    RecordsWithoutSchemaException,
+    RecordKeyError,
+    msgspec.MsgspecError,
+)
 _decode_any = msgspec.json.Decoder(float_hook=Decimal)
 
 
@@ -128,6 +146,49 @@ class MirrorReader(GenericSingerReader[str]):
 
     idle_after: Callable[[], float | None] | None = None
     on_idle: Callable[[], None] | None = None
+    #: The number of the input line being processed (1 for the first).
+    line_number = 0
+
+    @override
+    def process_lines(
+        self, file_input: IO[str] | None, callbacks: dict[str, Callable[[dict[str, Any]], None]]
+    ) -> Any:
+        """The SDK's loop over the lines; a message the target cannot take ends it with
+        one `InputError`: the line number, the stream and what is wrong."""
+        lines = self._numbered(file_input or self.default_input)
+        try:
+            return super().process_lines(cast("IO[str]", lines), callbacks)
+        except INPUT_PROBLEMS as exc:
+            problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
+            stream = getattr(exc, "stream", None) or self._current_stream()
+            raise InputError(self.line_number, stream, problem) from exc
+
+    def _numbered(self, lines: Iterable[str]) -> Iterator[str]:
+        self.line_number = 0
+        source = iter(lines)
+        while True:
+            try:
+                line = next(source)
+            except StopIteration:
+                return
+            except UnicodeDecodeError as exc:
+                problem = f"not valid UTF-8 ({exc.reason} at byte {exc.start + 1} of the line)"
+                raise InputError(self.line_number + 1, None, problem) from exc
+            self.line_number += 1
+            yield line
+
+    def _current_stream(self) -> str | None:
+        """The stream the current line names, if it names one."""
+        try:
+            stream = _decode_stream.decode(self._current_message or b"").stream
+        except (msgspec.MsgspecError, TypeError, ValueError):
+            return None
+        return stream if isinstance(stream, str) else None
+
+    @override
+    def _process_unknown_message(self, message_dict: dict[str, Any]) -> None:
+        msg = f"unknown message type {message_dict['type']!r}"
+        raise InvalidInputLine(msg)
 
     @property
     @override
@@ -152,30 +213,33 @@ class MirrorReader(GenericSingerReader[str]):
             "record": RawRecord(bytes(envelope.record)),
         }
         if envelope.version is not None:
+            if isinstance(envelope.version, bool) or not isinstance(envelope.version, int):
+                msg = f"a RECORD's version must be an integer, got {envelope.version!r:.50}"
+                raise InvalidInputLine(msg)
             message["version"] = envelope.version
         return message
 
 
 class RowEncoder:
-    """Turns one stream's raw records into `Batch` rows, deduplicated by key."""
+    """Turns one stream's raw records into `Batch` rows, deduplicated by key.
 
-    def __init__(self, info: StreamInfo) -> None:
+    A record is stored compact: the top-level fields the schema declares are keyed by
+    their short codes and dropped where they hold null (`db.types.StreamInfo.full` puts
+    the record back together when it is read). With
+    `copy`, the batch is PostgreSQL COPY text (`Batch.copy`), else SQLite's two buffers.
+    """
+
+    def __init__(self, info: StreamInfo, *, copy: bool = False) -> None:
         self.info = info
+        self._copy = copy
         keys = info.key_properties
         self._keys = len(keys)
         self._names = [*keys, *(c for c in info.columns if c not in keys)]
-        self._slots = [f"f{i}" for i in range(len(self._names))]
-        # field names become struct slots f0, f1...: a JSON name need not be an identifier
-        struct = msgspec.defstruct(
-            "PromotedFields",
-            [(slot, msgspec.Raw, _MISSING) for slot in self._slots],
-            rename=dict(zip(self._slots, self._names, strict=True)),
-        )
-        self._decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(struct)
+        self._keys_of = {name: info.compact_key(name) for name in info.codes}
         # the store reads the promoted values in `info.columns` order
-        self._cells = [self._names.index(c) for c in info.columns]
-        # pk -> (record text, `"pk",version`, promoted values); None text: delete
-        self._pending: dict[str, tuple[bytes | None, bytes, bytes]] = {}
+        self._promoted = list(info.columns)
+        # pk -> (record text, version, promoted values); None text: delete
+        self._pending: dict[str, tuple[bytes | None, int | None, bytes]] = {}
 
     def __len__(self) -> int:
         return len(self._pending)
@@ -193,38 +257,81 @@ class RowEncoder:
         for name in _SDC_FIELDS:
             record.pop(name, None)
         if deleted:
-            self._pending[self.info.pk_of(record)] = (None, b"", b"")
+            self._pending[self.info.pk_of(record)] = (None, None, b"")
         else:
             self._add(dialects.dumps(record).encode(), version)
 
     def _add(self, text: bytes, version: int | None) -> None:
-        fields = self._decoder.decode(text)
-        values: list[bytes] = [getattr(fields, slot) for slot in self._slots]
-        pk = self._pk(values, text)
-        cells = b",".join(values[i] or b"null" for i in self._cells)
-        self._pending[pk] = (text, msgspec.json.encode([pk, version])[1:-1], cells)
+        try:
+            fields = _decode_fields.decode(text)
+        except msgspec.ValidationError:
+            msg = f"a RECORD's record must be a JSON object, got: {text[:200]!r}"
+            raise InvalidInputLine(msg) from None
+        pk = self._pk(fields, text)
+        keys_of = self._keys_of
+        stored = {
+            keys_of.get(k) or UNDECLARED + k: v
+            for k, v in fields.items()
+            if v != _NULL or k not in keys_of
+        }
+        text = msgspec.json.encode(stored)
+        cells = b",".join(bytes(fields.get(c, _NULL)) for c in self._promoted)
+        self._pending[pk] = (text, version, cells)
 
-    def _pk(self, values: list[bytes], text: bytes) -> str:
+    def _pk(self, fields: dict[str, msgspec.Raw], text: bytes) -> str:
         keys = self.info.key_properties
-        if self._keys == 1 and bytes(values[0]) in {b"", b"null"}:
+        values = [fields.get(k) for k in keys]
+        if self._keys == 1 and values[0] in (None, _NULL):
             raise RecordKeyError(self.info.name, keys[0], text.decode("utf-8", "replace"))
-        record = {k: _decode_any.decode(v) for k, v in zip(keys, values, strict=False) if v}
+        record = {
+            k: _decode_any.decode(v) for k, v in zip(keys, values, strict=True) if v is not None
+        }
         return self.info.pk_of(record)
 
     def take(self) -> Batch:
         """The buffered rows as a `Batch`, emptying the buffer."""
+        pending, self._pending = self._pending, {}
+        deleted = [pk for pk, (text, _, _) in pending.items() if text is None]
+        if self._copy:
+            return Batch(b"[]", b"", deleted, len(pending), copy=_copy_text(pending))
         rows: list[bytes] = []
         texts: list[bytes] = []
-        deleted: list[str] = []
         offset = 1
-        for pk, (text, head, cells) in self._pending.items():
+        for pk, (text, version, cells) in pending.items():
             if text is None:
-                deleted.append(pk)
                 continue
+            head = msgspec.json.encode([pk, version])[1:-1]
             tail = b",%b]" % cells if cells else b"]"
             rows.append(b"[%b,%d,%d%b" % (head, offset, len(text), tail))
             texts.append(text)
             offset += len(text)
-        count = len(self._pending)
-        self._pending = {}
-        return Batch(b"[" + b",".join(rows) + b"]", b"".join(texts), deleted, count)
+        return Batch(b"[" + b",".join(rows) + b"]", b"".join(texts), deleted, len(pending))
+
+
+_decode_fields = msgspec.json.Decoder(dict[str, msgspec.Raw])
+
+
+def _copy_field(value: bytes) -> bytes:
+    """`value` as a field of PostgreSQL's COPY text format (backslash escapes)."""
+    if b"\\" in value:
+        value = value.replace(b"\\", b"\\\\")
+    if b"\t" in value or b"\n" in value or b"\r" in value:
+        value = value.replace(b"\t", b"\\t").replace(b"\n", b"\\n").replace(b"\r", b"\\r")
+    return value
+
+
+def _copy_text(pending: dict[str, tuple[bytes | None, int | None, bytes]]) -> bytes:
+    """The rows to write as COPY text lines: `_pk`, `_version`, `_record`, and the
+    promoted values as one JSON array (`load.pgcopy` types them)."""
+    lines = [
+        b"%b\t%b\t%b\t[%b]\n"
+        % (
+            _copy_field(pk.encode()),
+            b"\\N" if version is None else b"%d" % version,
+            _copy_field(text),
+            _copy_field(cells),
+        )
+        for pk, (text, version, cells) in pending.items()
+        if text is not None
+    ]
+    return b"".join(lines)

@@ -17,7 +17,14 @@ it reads any input, so a database it cannot use fails at once, as one error line
   cost a commit every 10,000 records;
 - ACTIVATE_VERSION: the records before it are committed, then the rows of older versions
   (rows a full-table sync no longer returned) are deleted. tap-pinterest sends it once a
-  stream has synced in full, so a sync cut short deletes nothing.
+  stream has synced in full, so a sync cut short deletes nothing; a shard's sync (some
+  ad accounts) names its `scope`, and only the rows within it are deleted (`load.scope`).
+- BATCH: refused unless `batch_directories` names the directories its files may be read
+  from (a BATCH message names any file; the target must not read one it was not meant to).
+
+A message the target cannot take (not JSON, not valid UTF-8, a record that is not an
+object, a key that is missing or not a scalar, a stream no SCHEMA declared) ends the load
+with one line naming the input line, the stream and the problem (`db.errors.InputError`).
 """
 
 # Private singer-sdk members used here (tests/test_sdk_coupling.py checks this list):
@@ -26,6 +33,9 @@ it reads any input, so a database it cannot use fails at once, as one error line
 #   Target._write_state_message: a STATE is written only once its records are committed
 #   Target._handle_max_record_age: after every record, a held-back STATE that came due
 #   Target._latest_state: tells whether a STATE message changed the state
+#   Target._assert_line_requires: an ACTIVATE_VERSION or BATCH without its keys is refused
+#   Target._process_activate_version_message: a declared stream only, within its scope
+#   Target._process_batch_message: only files inside batch_directories
 
 from __future__ import annotations
 
@@ -37,17 +47,22 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cached_property
+from pathlib import Path
 from typing import Any, ClassVar
+from urllib.parse import unquote, urlparse
 
 from singer_sdk import typing as th
 from singer_sdk.mapper import SameRecordTransform
+from singer_sdk.singerlib.exceptions import InvalidInputLine
 from singer_sdk.sinks import BatchSink
 from singer_sdk.target_base import Target
 from sqlalchemy.engine import Connection
 from typing_extensions import override
 
 from tap_pinterest.mirror.db.database import DEFAULT_URL, SUPPORTED, DatabaseError
+from tap_pinterest.mirror.db.errors import InputError
 from tap_pinterest.mirror.load.ingest import MirrorReader, RawRecord, RowEncoder
+from tap_pinterest.mirror.load.scope import Scope, read_scope
 from tap_pinterest.mirror.load.writer import Writer
 
 MAX_PENDING_WRITES = 2
@@ -63,7 +78,7 @@ clock = time.monotonic
 class MirrorSink(BatchSink):
     """Upserts one stream's records into its mirror table."""
 
-    MAX_SIZE_DEFAULT = 10_000
+    MAX_SIZE_DEFAULT = 2_500
 
     def __init__(
         self,
@@ -78,7 +93,7 @@ class MirrorSink(BatchSink):
         self._info = target.store.ensure_stream(
             stream_name, self.original_schema, list(key_properties or [])
         )
-        self._rows = RowEncoder(self._info)
+        self._rows = RowEncoder(self._info, copy=target.store.dialect == "postgresql")
         self._written = 0
         # Records are stored verbatim: with no top-level properties to look at, the SDK
         # neither parses date-time strings nor spends time walking every record's keys.
@@ -109,6 +124,12 @@ class MirrorSink(BatchSink):
 
     @override
     def process_batch(self, context: dict[str, Any]) -> None:
+        """Write what is buffered, and the records of a BATCH message's file if any."""
+        for record in context.get("records") or ():
+            if not isinstance(record, dict):
+                msg = f"a record of a BATCH file must be a JSON object, got: {record!r:.200}"
+                raise InvalidInputLine(msg)
+            self._rows.add_record(record, None)
         self.flush()
 
     def flush(self) -> None:
@@ -122,15 +143,18 @@ class MirrorSink(BatchSink):
 
     @override
     def activate_version(self, new_version: int) -> None:
-        """Commit the records before it, then delete the rows older than `new_version`."""
+        """Commit the records before it, then delete the rows older than `new_version`
+        (within the message's scope, if it has one: `load.scope`)."""
         self.flush()
         self._target.wait_for_writes()
-        deleted = self._target.store.activate_version(self._info, new_version)
+        scope = self._target.activation_scope
+        deleted = self._target.store.activate_version(self._info, new_version, scope)
         self.logger.info(
-            "ACTIVATE_VERSION %s: deleted %d stale records from %s",
+            "ACTIVATE_VERSION %s: deleted %d stale records from %s%s",
             new_version,
             deleted,
             self.stream_name,
+            "" if scope is None else f" within {', '.join(sorted(scope))} of this shard",
         )
 
     @override
@@ -167,6 +191,15 @@ class TargetPinterestMirror(Target):
             description="Validate every record against its stream's schema (slower).",
         ),
         th.Property(
+            "batch_directories",
+            th.ArrayType(th.StringType),
+            default=[],
+            description=(
+                "Directories the files of BATCH messages may be read from. Empty (the "
+                "default): BATCH messages are refused."
+            ),
+        ),
+        th.Property(
             "state_interval_seconds",
             th.NumberType(minimum=0),
             default=STATE_SECONDS,
@@ -194,6 +227,8 @@ class TargetPinterestMirror(Target):
         self._uncommitted = 0
         self._began = 0.0
         self._failure: BaseException | None = None
+        #: The scope of the ACTIVATE_VERSION being applied (None: the whole stream).
+        self.activation_scope: Scope | None = None
         super().__init__(*args, **kwargs)
         _ = self.store  # a database_url that cannot be used fails now, before any input
         self.max_parallelism = 1  # one writer: SQLite has a single write lock anyway
@@ -210,7 +245,7 @@ class TargetPinterestMirror(Target):
         traceback is logged at debug level: LOGLEVEL=debug) and exit status 1."""
         try:
             super().invoke(*args, **kwargs)
-        except DatabaseError as error:
+        except (DatabaseError, InputError) as error:
             cls.logger.debug("The database error in full:", exc_info=error)
             cls.logger.error("%s", error)
             sys.exit(1)
@@ -299,6 +334,46 @@ class TargetPinterestMirror(Target):
         return sink if isinstance(sink, MirrorSink) else None
 
     @override
+    def _process_activate_version_message(self, message_dict: dict[str, Any]) -> None:
+        """Only for a stream a SCHEMA declared, with an integer version; with the scope of
+        a shard's sync (`load.scope`) for the sinks."""
+        self._assert_line_requires(message_dict, requires={"stream", "version"})
+        if message_dict["stream"] not in self.mapper.stream_maps:
+            msg = "ACTIVATE_VERSION for a stream that no SCHEMA message declared before it"
+            raise InvalidInputLine(msg)
+        version = message_dict["version"]
+        if isinstance(version, bool) or not isinstance(version, int):
+            msg = f"ACTIVATE_VERSION's version must be an integer, got {version!r:.50}"
+            raise InvalidInputLine(msg)
+        self.activation_scope = read_scope(message_dict)
+        try:
+            super()._process_activate_version_message(message_dict)
+        finally:
+            self.activation_scope = None
+
+    @override
+    def _process_batch_message(self, message_dict: dict[str, Any]) -> None:
+        """Only files inside `batch_directories`, of a stream a SCHEMA declared."""
+        self._assert_line_requires(message_dict, requires={"stream", "encoding", "manifest"})
+        allowed = [Path(d).resolve() for d in self.config.get("batch_directories") or []]
+        if not allowed:
+            msg = (
+                "BATCH messages are refused: set batch_directories to the directories "
+                "their files may be read from"
+            )
+            raise InvalidInputLine(msg)
+        if message_dict["stream"] not in self.mapper.stream_maps:
+            msg = "BATCH for a stream that no SCHEMA message declared before it"
+            raise InvalidInputLine(msg)
+        manifest = message_dict["manifest"]
+        if not isinstance(manifest, list):
+            msg = "a BATCH message's manifest must be a list of file URLs"
+            raise InvalidInputLine(msg)
+        for url in manifest:
+            _check_batch_file(url, allowed)
+        super()._process_batch_message(message_dict)
+
+    @override
     def process_endofpipe(self) -> None:
         try:
             super().process_endofpipe()
@@ -360,3 +435,17 @@ class TargetPinterestMirror(Target):
     def _drain_if_state_due(self) -> None:
         if self._state_waiting and clock() - self._state_written_at >= self._state_interval():
             self.drain_all()  # writes the latest STATE once the records are committed
+
+
+def _check_batch_file(url: Any, allowed: list[Path]) -> None:
+    """A BATCH file must be a local `file://` URL inside one of the allowed directories
+    (symbolic links and `..` resolved first)."""
+    parsed = urlparse(url) if isinstance(url, str) else None
+    if parsed is None or parsed.scheme != "file" or parsed.netloc not in {"", "localhost"}:
+        msg = f"a BATCH file must be a file:// URL inside batch_directories, got {url!r:.200}"
+        raise InvalidInputLine(msg)
+    path = Path(unquote(parsed.path)).resolve()
+    if not any(path.is_relative_to(directory) for directory in allowed):
+        shown = ", ".join(str(d) for d in allowed)
+        msg = f"BATCH file {str(path)!r} is outside batch_directories ({shown}); not read"
+        raise InvalidInputLine(msg)

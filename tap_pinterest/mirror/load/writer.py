@@ -2,7 +2,7 @@
 its schema gains fields, upserts batches and deletes what a full sync no longer returned.
 
 The tables' layout is `db.store`'s; on SQLite a batch goes through a staging table
-(`staging`), on PostgreSQL it is one INSERT ... ON CONFLICT.
+(`staging`), on PostgreSQL through COPY into a staging table (`pgcopy`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from tap_pinterest.mirror.db import dialects, textsearch
 from tap_pinterest.mirror.db.schema import (
+    UNDECLARED,
+    field_codes,
     is_indexed,
     merge_schemas,
     promoted_columns,
@@ -30,7 +32,12 @@ from tap_pinterest.mirror.db.store import (
     table_name_for,
 )
 from tap_pinterest.mirror.db.types import Batch, StreamInfo
+from tap_pinterest.mirror.load.pgcopy import CopyUpsert
+from tap_pinterest.mirror.load.scope import Scope
 from tap_pinterest.mirror.load.staging import StagedUpsert
+
+#: The most values of an ACTIVATE_VERSION's scope one DELETE names.
+IN_CHUNK = 500
 
 
 class Writer(Store):
@@ -38,7 +45,7 @@ class Writer(Store):
 
     def __init__(self, engine: Engine) -> None:
         super().__init__(engine)
-        self._statements: dict[str, tuple[int, Any]] = {}
+        self._statements: dict[str, tuple[int, StagedUpsert | CopyUpsert]] = {}
 
     def ensure_stream(
         self, stream: str, schema: dict[str, Any], key_properties: list[str]
@@ -100,6 +107,17 @@ class Writer(Store):
         columns.update(added)
         table = stream_table(info.table.name, columns, sa.MetaData(), self.dialect)
         prep = conn.dialect.identifier_preparer
+        codes = field_codes(schema)
+        for name in codes.keys() - info.codes.keys():
+            # old rows may carry a field the schema now declares (additionalProperties),
+            # stored under its name: key it by its code now
+            stored_as, code = UNDECLARED + name, codes[name]
+            doc = table.c._record
+            conn.execute(
+                sa.update(table)
+                .where(dialects.has_key(self.dialect, doc, stored_as))
+                .values(_record=dialects.rename_key(self.dialect, doc, stored_as, code))
+            )
         for col, kind in added.items():
             column = table.c[f"f_{col}"]
             type_sql = column.type.compile(dialect=conn.dialect)
@@ -107,9 +125,9 @@ class Writer(Store):
                 f"ALTER TABLE {prep.quote(table.name)} ADD COLUMN {prep.quote(column.name)} "
                 f"{type_sql}"
             )
-            # old rows may already carry the field (additionalProperties): copy it over
+            # old rows may already carry the field: copy it over
             conn.execute(
-                sa.update(table).values({column: json_value(table.c._record[(col,)], kind)})
+                sa.update(table).values({column: json_value(table.c._record[(codes[col],)], kind)})
             )
             self._index(conn, table, col, info.key_properties)
         if text_fields(columns) != info.text_fields:
@@ -138,24 +156,25 @@ class Writer(Store):
     def upsert(self, conn: Connection, info: StreamInfo, batch: Batch) -> None:
         """Insert or update a batch's rows (unique by pk) and delete its deleted keys, in
         the caller's transaction."""
-        if batch.rows != b"[]":
-            statement = self._upsert_statement(info)
-            if isinstance(statement, StagedUpsert):
-                statement.run(conn, batch)
-            else:
-                conn.execute(statement, {"rows": batch.rows, "records": batch.records})
+        if batch.rows != b"[]" or batch.copy:
+            self._upsert_statement(info).run(conn, batch)
         for start in range(0, len(batch.deleted), 500):
             chunk = batch.deleted[start : start + 500]
             conn.execute(sa.delete(info.table).where(info.table.c._pk.in_(chunk)))
         self._touch(conn, info)
 
-    def _upsert_statement(self, info: StreamInfo) -> Any:
-        """PostgreSQL: INSERT ... SELECT from the batch's rows ... ON CONFLICT (_pk) DO
-        UPDATE. SQLite: the same through a staging table (`StagedUpsert`)."""
+    def _upsert_statement(self, info: StreamInfo) -> StagedUpsert | CopyUpsert:
+        """PostgreSQL: COPY into a staging table, then INSERT ... SELECT ... ON CONFLICT
+        (_pk) DO UPDATE (`CopyUpsert`). SQLite: the same through a staging table filled
+        from the batch's JSON (`StagedUpsert`)."""
         cached = self._statements.get(info.name)
         if cached is not None and cached[0] == info.generation:
             return cached[1]
-        elements, record = dialects.batch_elements(self.dialect)
+        if self.dialect == "postgresql":
+            copy = CopyUpsert.build(info)
+            self._statements[info.name] = (info.generation, copy)
+            return copy
+        elements, record = dialects.batch_elements()
         value = elements.c.value
         columns = {
             "_pk": json_value(value[0], "string"),
@@ -164,25 +183,33 @@ class Writer(Store):
         }
         for i, (col, kind) in enumerate(info.columns.items(), start=4):
             columns[f"f_{col}"] = json_value(value[i], kind)
-        if self.dialect == "sqlite":
-            stmt: Any = StagedUpsert.build(info, columns, elements)
-        else:
-            select = sa.select(*columns.values()).select_from(elements).where(sa.true())
-            stmt = dialects.upsert(self.dialect, info.table, list(columns), select)
+        stmt = StagedUpsert.build(info, columns, elements)
         self._statements[info.name] = (info.generation, stmt)
         return stmt
 
-    def activate_version(self, info: StreamInfo, version: int) -> int:
-        """Delete the rows a full sync of `version` did not write; return how many."""
+    def activate_version(self, info: StreamInfo, version: int, scope: Scope | None = None) -> int:
+        """Delete the rows a full sync of `version` did not write; return how many.
+
+        With a `scope` (`load.scope`) the sync covered only the rows whose fields hold one
+        of its values: only those are deleted (in chunks of `IN_CHUNK` values)."""
         table = info.table
+        older = sa.or_(table.c._version < version, table.c._version.is_(None))
+        conditions: list[list[sa.ColumnElement[bool]]] = [[]]
+        for field, values in (scope or {}).items():
+            # the values are text: a promoted text column (indexed), else the JSON value as text
+            if info.columns.get(field) == "string":
+                column: sa.ColumnElement[Any] = table.c[f"f_{field}"]
+            else:
+                column = sa.cast(json_value(table.c._record[(field,)], "string"), sa.Text)
+            chunks = [values[i : i + IN_CHUNK] for i in range(0, len(values), IN_CHUNK)]
+            conditions = [[*c, column.in_(chunk)] for c in conditions for chunk in chunks or [[]]]
+        deleted = 0
         with self.engine.begin() as conn:
-            result = conn.execute(
-                sa.delete(table).where(
-                    sa.or_(table.c._version < version, table.c._version.is_(None))
-                )
-            )
+            for where in conditions:
+                result = conn.execute(sa.delete(table).where(older, *where))
+                deleted += int(result.rowcount or 0)
             self._touch(conn, info)
-        return int(result.rowcount or 0)
+        return deleted
 
     def refresh_statistics(self, info: StreamInfo) -> None:
         """Update the planner's statistics of the stream's table (after a load)."""

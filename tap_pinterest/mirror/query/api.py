@@ -1,4 +1,5 @@
-"""`Mirror`: the Python API over a mirror database (search, get, entities, fields, stats)."""
+"""`Mirror`: the Python API over a mirror database (search, get, entities, fields, describe,
+stats)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from tap_pinterest.mirror.db.database import DEFAULT_URL
 from tap_pinterest.mirror.db.errors import NotFoundError, QueryError
 from tap_pinterest.mirror.db.store import Store
 from tap_pinterest.mirror.db.types import StreamInfo
-from tap_pinterest.mirror.query import paging
+from tap_pinterest.mirror.query import guide, paging
 from tap_pinterest.mirror.query.language import Compiler
 
 #: The most records one page holds (`limit` runs from 1 to this), and the default page.
@@ -99,6 +100,20 @@ class Mirror:
         with store.engine.connect() as conn:
             return sorted(self._entity(conn, store, entity).fields)
 
+    def describe(self, entity: str) -> dict[str, Any]:
+        """What a search of `entity` can use: its key, each field's type (the types of
+        `query.guide`, which says the operators each takes) and the fields with a word
+        index (fast `fuzzy`/`keyword`)."""
+        store = self._require_store(entity)
+        with store.engine.connect() as conn:
+            info = self._entity(conn, store, entity)
+        fields = dict(sorted(info.fields.items()))
+        return {
+            "key": list(info.key_properties),
+            "fields": {name: guide.type_of(field) for name, field in fields.items()},
+            "word_indexed": list(info.text_fields),
+        }
+
     def stats(self) -> dict[str, dict[str, Any]]:
         """Per entity: records held and when the target last wrote to it."""
         store = self._get_store()
@@ -125,7 +140,7 @@ class Mirror:
             ).first()
         if row is None:
             raise NotFoundError(entity, id)
-        return dict(row[0])
+        return info.full(row[0])
 
     def search(
         self,
@@ -174,7 +189,7 @@ class Mirror:
         if has_more and rows:
             last = rows[-1]
             next_cursor = paging.encode_cursor(token, list(last[2:]), last[0])
-        data = [_select(dict(row[1]), selected) for row in rows]
+        data = [_select(info.full(row[1]), selected) for row in rows]
         took = (time.perf_counter() - started) * 1000
         return {
             "data": data,

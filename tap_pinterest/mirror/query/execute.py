@@ -15,6 +15,7 @@ The live client is passed in as callables; this module imports nothing from the 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import typing as t
 from dataclasses import dataclass
@@ -35,6 +36,8 @@ from tap_pinterest.mirror.query.requests import (
 )
 
 if t.TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from tap_pinterest.mirror.query.api import Mirror
 
 DEFAULT_LIMIT = MAX_LIMIT
@@ -83,6 +86,18 @@ def from_mirror_error(error: QueryError | NotFoundError) -> RequestError:
     return RequestError(error.problem, message, error.choices)
 
 
+@contextlib.contextmanager
+def as_request_errors() -> Iterator[None]:
+    """The mirror's errors, raised inside, as request errors: a bad query 400, a missing
+    record 404, a database that went away (or whose file is now bad) 503."""
+    try:
+        yield
+    except (QueryError, NotFoundError) as error:
+        raise from_mirror_error(error) from None
+    except DatabaseError as error:
+        raise RequestError("database_unavailable", str(error), status=503) from None
+
+
 def id_param(entity: str) -> str:
     """The connector's name of an entity's id parameter: ``boards`` -> ``board_id``."""
     return f"{entity.removesuffix('s')}_id"
@@ -110,12 +125,8 @@ class Executor:
     def execute(self, request: object) -> dict[str, t.Any]:
         """Validate ``{"entity", "action", "params"}`` and run it."""
         valid = REQUEST.convert(request)
-        try:
+        with as_request_errors():
             return self._run(valid.action, valid.entity, valid.params or {})
-        except (QueryError, NotFoundError) as error:
-            raise from_mirror_error(error) from None
-        except DatabaseError as error:  # the database went away, or its file is now bad
-            raise RequestError("database_unavailable", str(error), status=503) from None
 
     def _run(self, action: str, entity: str | None, params: dict[str, t.Any]) -> dict[str, t.Any]:
         if action == "stats":

@@ -71,6 +71,10 @@ class Scope:
     doc: sa.ColumnElement[Any]
     info: StreamInfo | None = None  # set at the record level: promoted columns, text index
 
+    def path_in_doc(self, path: tuple[str, ...]) -> tuple[str, ...]:
+        """A field path as it runs in `doc` (a stored record keys its fields by codes)."""
+        return path if self.info is None else self.info.stored_path(path)
+
 
 def record_scope(info: StreamInfo) -> Scope:
     table = info.table
@@ -81,7 +85,7 @@ def record_scope(info: StreamInfo) -> Scope:
                 return table.c._pk
             if f.path[0] in info.columns:
                 return table.c[f"f_{f.path[0]}"]
-        return json_value(table.c._record[f.path], f.kind)
+        return json_value(table.c._record[info.stored_path(f.path)], f.kind)
 
     return Scope(info.fields, value_of, table.c._record, info)
 
@@ -236,7 +240,7 @@ class Compiler:
             )
         item = FieldInfo(f.path, f.item_kind or "any")
         check_value(item, value, "contains")
-        return dialects.array_contains(self.dialect, scope.doc, f.path, value)
+        return dialects.array_contains(self.dialect, scope.doc, scope.path_in_doc(f.path), value)
 
     def _any(self, scope: Scope, f: FieldInfo, value: Any, depth: int) -> Any:
         if f.kind != "array" or f.item_kind != "object" or not f.item_schema:
@@ -249,7 +253,7 @@ class Compiler:
                     if x.kind == "array" and x.item_kind == "object"
                 ],
             )
-        elements = dialects.array_elements(self.dialect, scope.doc, f.path)
+        elements = dialects.array_elements(self.dialect, scope.doc, scope.path_in_doc(f.path))
         element_doc = elements.c.value
         inner = Scope(
             field_map(f.item_schema),

@@ -1,4 +1,5 @@
-"""``tap-pinterest-mirror``: query the local mirror, list live, serve the HTTP endpoint.
+"""``tap-pinterest-mirror``: query the local mirror, list live, serve the HTTP endpoint
+and the MCP server (``mcp``, in ``mcp.py``, whose SDK is the ``[mcp]`` extra).
 
 Every command prints JSON on stdout. Every error is one line ``error: <message>`` on
 stderr and exit status 2, never a traceback; a usage error names the command and what
@@ -11,6 +12,7 @@ The commands are click's. This is the mirror's one wiring point to the live API:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -20,7 +22,6 @@ import typing as t
 from pathlib import Path
 
 import click
-from typing_extensions import override
 
 from tap_pinterest.mirror.db import database
 from tap_pinterest.mirror.db.database import DEFAULT_URL, DatabaseError
@@ -31,13 +32,15 @@ from tap_pinterest.mirror.query.requests import RequestError
 from tap_pinterest.mirror.serve.server import (
     DEFAULT_HOST,
     DEFAULT_PORT,
+    MCP_PORT,
     MirrorApp,
     MirrorServer,
     check_bind,
 )
+from tap_pinterest.mirror.serve.usage import Group, Integer, param_name
 
 if t.TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
     from tap_pinterest.live import LiveClient
 
@@ -47,6 +50,7 @@ TOKEN_ENV = "PINTEREST_MIRROR_TOKEN"  # noqa: S105 - the variable's name, not a 
 #: Set to DEBUG to follow a database error's line with its traceback (as the target does).
 LOGLEVEL_ENVS = ("TAP_PINTEREST_MIRROR_LOGLEVEL", "LOGLEVEL")
 EXIT_ERROR = 2
+MCP_INSTALL = 'pip install "tap-pinterest[mcp]"'
 #: How to make a mirror, for the message about a missing one.
 LOAD_HINT = (
     "run a sync first: `meltano run tap-pinterest target-pinterest-mirror`, or "
@@ -56,61 +60,6 @@ LOAD_HINT = (
 
 class CliError(Exception):
     """A one-line error for the user."""
-
-
-def _name(param: click.Parameter) -> str:
-    """A parameter as the messages name it: `entity`, `--config`."""
-    return param.opts[0] if isinstance(param, click.Option) else str(param.name)
-
-
-class _Command(click.Command):
-    """A command that names every required argument missing at once."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if not ctx.resilient_parsing and not set(args) & set(ctx.help_option_names):
-            with self.make_context(
-                ctx.info_name, list(args), parent=ctx.parent, resilient_parsing=True
-            ) as probe:
-                missing = [
-                    _name(param)
-                    for param in self.get_params(ctx)
-                    if param.required and probe.params.get(str(param.name)) is None
-                ]
-            if missing:
-                msg = f"the following arguments are required: {', '.join(missing)}"
-                raise click.UsageError(msg, ctx)
-        return super().parse_args(ctx, args)
-
-
-class _Group(click.Group):
-    """The commands; an unknown one is a usage error that lists them."""
-
-    command_class = _Command
-
-    def resolve_command(
-        self, ctx: click.Context, args: list[str]
-    ) -> tuple[str | None, click.Command | None, list[str]]:
-        name = args[0]
-        if not name.startswith("-") and self.get_command(ctx, name) is None:
-            choices = ", ".join(repr(command) for command in self.commands)
-            msg = f"argument command: invalid choice: {name!r} (choose from {choices})"
-            raise click.UsageError(msg, ctx)
-        return super().resolve_command(ctx, args)
-
-
-class _Integer(click.ParamType[int, str]):
-    """An integer, refused as `invalid int value: 'ten'`."""
-
-    name = "integer"
-
-    @override
-    def convert(
-        self, value: t.Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> int:
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            self.fail(f"invalid int value: {value!r}", param, ctx)
 
 
 def _remember_database_url(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
@@ -127,10 +76,10 @@ _database_url_option = click.option(
 
 
 @click.group(
-    cls=_Group,
+    cls=Group,
     invoke_without_command=True,
     help="Query the local Pinterest mirror, list live from the API, or serve both over HTTP "
-    "(POST /execute).",
+    "(POST /execute) or to AI agents over MCP.",
 )
 @_database_url_option
 @click.pass_context
@@ -226,7 +175,7 @@ def _print(result: object) -> None:
 @click.option("--query", help='JSON, e.g. \'{"filter": {"eq": {"country": "US"}}}\'')
 @click.option("--query-file", type=click.Path(path_type=Path), help="a file holding the query JSON")
 @click.option(
-    "--limit", type=_Integer(), default=MAX_LIMIT, help=f"records per page, 1 to {MAX_LIMIT}"
+    "--limit", type=Integer(), default=MAX_LIMIT, help=f"records per page, 1 to {MAX_LIMIT}"
 )
 @click.option("--cursor", help="meta.cursor of the previous page")
 @click.option("--fields", help="comma-separated field paths, e.g. id,owner.username")
@@ -301,21 +250,69 @@ def list_(entity: str, params: str | None, config: Path) -> None:
 @cli.command(help="serve POST /execute")
 @_database_url_option
 @click.option("--host", default=DEFAULT_HOST, help=f"default {DEFAULT_HOST}")
-@click.option("--port", type=_Integer(), default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
+@click.option("--port", type=Integer(), default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
 @click.option("--token", help=f"bearer token required of every request (or ${TOKEN_ENV})")
 @click.option("--config", type=click.Path(path_type=Path), help="tap config, for live list and get")
 def serve(host: str, port: int, token: str | None, config: Path | None) -> None:
+    token = _bearer(host, token)
+    _log_to_stderr()
+    app = MirrorApp(_executor(_live(config), serving=True), token=token)
+    with _listening(host, port):
+        MirrorServer(app, host, port).serve_until_signalled()
+
+
+@cli.command(help="serve the mirror to AI agents over MCP (stdio, or streamable HTTP at /mcp)")
+@_database_url_option
+@click.option("--transport", type=click.Choice(["stdio", "http"]), default="stdio")
+@click.option("--host", help=f"http only; default {DEFAULT_HOST}")
+@click.option("--port", type=Integer(), help=f"http only; default {MCP_PORT} (0: any free port)")
+@click.option("--token", help=f"http only: bearer token of every request (or ${TOKEN_ENV})")
+@click.option("--config", type=click.Path(path_type=Path), help="tap config, for live list and get")
+def mcp(
+    transport: str, host: str | None, port: int | None, token: str | None, config: Path | None
+) -> None:
+    if transport == "stdio" and (host, port, token) != (None, None, None):
+        raise click.UsageError("--host, --port and --token apply to --transport http only")
+    try:
+        from tap_pinterest.mirror.serve import mcp as agents  # noqa: PLC0415 - an extra
+    except ModuleNotFoundError as error:
+        missing = (error.name or "mcp").split(".")[0]
+        msg = f"the mcp command needs the MCP SDK (no module {missing!r}): {MCP_INSTALL}"
+        raise CliError(msg) from None
+    host, port = host or DEFAULT_HOST, MCP_PORT if port is None else port
+    token = _bearer(host, token) if transport == "http" else None
+    _log_to_stderr()
+    live = _live(config)
+    server = agents.build(_executor(live), live.params_schemas() if live is not None else None)
+    if transport == "stdio":
+        agents.serve_stdio(server)
+        return
+    with _listening(host, port):
+        agents.serve_http(server, host, port, token)
+
+
+def _bearer(host: str, token: str | None) -> str | None:
+    """The bearer token (``--token``, or the environment's): none is refused beyond loopback."""
     token = token or os.environ.get(TOKEN_ENV) or None
     try:
         check_bind(host, has_token=token is not None)
     except ValueError as error:
         raise CliError(str(error)) from None
+    return token
+
+
+def _log_to_stderr() -> None:
+    """A server's log: on stderr (stdout is MCP's stdio transport)."""
     logging.basicConfig(
         level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s"
     )
-    app = MirrorApp(_executor(_live(config), serving=True), token=token)
+
+
+@contextlib.contextmanager
+def _listening(host: str, port: int) -> Iterator[None]:
+    """An address that cannot be bound, as one line."""
     try:
-        MirrorServer(app, host, port).serve_until_signalled()
+        yield
     except OSError as error:
         msg = f"cannot listen on {host}:{port}: {error.strerror or error}"
         raise CliError(msg) from None
@@ -347,7 +344,7 @@ def _usage(error: click.ClickException | click.Abort | KeyboardInterrupt) -> str
         return error.format_message()
     message = error.message
     if isinstance(error, click.BadParameter) and error.param is not None:
-        message = f"argument {_name(error.param)}: {message}"
+        message = f"argument {param_name(error.param)}: {message}"
     return f"{error.ctx.command_path if error.ctx else PROG}: {message}"
 
 

@@ -43,6 +43,8 @@ logger = logging.getLogger("tap_pinterest.mirror.server")
 MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8788
+#: The MCP server's port over HTTP (`tap-pinterest-mirror mcp --transport http`).
+MCP_PORT = 8789
 #: The paths and the methods they answer (GET answers HEAD too).
 URLS = Map(
     [
@@ -70,6 +72,22 @@ def check_bind(host: str, *, has_token: bool) -> None:
             "(--token or PINTEREST_MIRROR_TOKEN), or bind 127.0.0.1"
         )
         raise ValueError(msg)
+
+
+#: The header of a 401 answer.
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="pinterest-mirror"'}
+
+
+def bearer_matches(authorization: str, token: bytes) -> bool:
+    """True when an ``Authorization`` header value is ``Bearer <token>`` (constant time)."""
+    scheme, _, given = authorization.partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token)
+
+
+def unauthorized() -> RequestError:
+    """The answer to a request without the right bearer token (401)."""
+    message = "missing or wrong bearer token (Authorization: Bearer <token>)"
+    return RequestError("unauthorized", message, status=401)
 
 
 def _json(body: object, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -136,19 +154,11 @@ class MirrorApp:
         """True without a token; else the request's bearer token must match it."""
         if self._token is None:
             return True
-        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer":
-            return False
-        return hmac.compare_digest(given.strip().encode(), self._token)
+        return bearer_matches(request.headers.get("Authorization", ""), self._token)
 
     def _respond(self, request: JSONRequest) -> Response:
         if not self.authorized(request):
-            error = RequestError(
-                "unauthorized",
-                "missing or wrong bearer token (Authorization: Bearer <token>)",
-                status=401,
-            )
-            return _error(error, {"WWW-Authenticate": 'Bearer realm="pinterest-mirror"'})
+            return _error(unauthorized(), dict(CHALLENGE))
         try:
             endpoint, _ = URLS.bind_to_environ(request.environ).match()
         except NotFound:

@@ -4,7 +4,9 @@
 `POST /_sim/requests/reset`, the request log; `GET` and `POST /_sim/faults`, the fault
 settings and scripts (`{"latency_ms", "error_rate", "drop_rate", "seed", "rate_limits",
 "scripts": [...], "clear_scripts": true}`, every key optional); `POST /_sim/mutate`
-`{"entity": "pins", "count": 1}`; `GET /_sim/dataset/counts`; `GET /_sim/credentials`.
+`{"entity": "pins", "count": 1}`; `POST /_sim/delete` `{"entity": "pins", "ids": [...]}`;
+`POST /_sim/edit` `{"entity": "pins", "id": "...", "fields": {"title": "..."}}`;
+`GET /_sim/dataset/counts`; `GET /_sim/credentials`.
 
 Admin routes for analytics: `POST /_sim/analytics/restate` `{"day": "YYYY-MM-DD",
 "entity_ids": [...] (optional), "factor": 1.25 (optional)}`; `GET /_sim/reports` (settings,
@@ -36,6 +38,8 @@ ADMIN_ROUTES = (
     ("GET", "/_sim/requests", "requests"),
     ("POST", "/_sim/requests/reset", "requests_reset"),
     ("POST", "/_sim/mutate", "mutate"),
+    ("POST", "/_sim/delete", "delete"),
+    ("POST", "/_sim/edit", "edit"),
     ("GET", "/_sim/faults", "faults_get"),
     ("POST", "/_sim/faults", "faults_set"),
     ("GET", "/_sim/dataset/counts", "counts"),
@@ -103,6 +107,20 @@ class Admin:
         if not isinstance(count, int):
             raise ValueError("'count' must be an integer")
         return {"ids": self.dataset.mutate(str(body.get("entity")), count, self.clock())}
+
+    def delete(self, request: Request) -> Any:
+        body = _json_object(request)
+        ids = body.get("ids")
+        if not (isinstance(ids, list) and all(isinstance(i, str) for i in ids)):
+            raise ValueError("'ids' must be a list of id strings")
+        return {"deleted": self.dataset.delete(str(body.get("entity")), ids)}
+
+    def edit(self, request: Request) -> Any:
+        body = _json_object(request)
+        fields = body.get("fields")
+        if not isinstance(fields, dict) or not fields:
+            raise ValueError("'fields' must be an object of the fields to set")
+        return self.dataset.edit(str(body.get("entity")), str(body.get("id")), fields)
 
     def restate(self, request: Request) -> Any:
         body = _json_object(request)

@@ -33,7 +33,7 @@ from tap_pinterest.simulator.api.bookmarks import (
     encode_bookmark,
     fingerprint,
 )
-from tap_pinterest.simulator.api.faults import RATE_LIMIT_MESSAGE, Faults
+from tap_pinterest.simulator.api.faults import RATE_LIMIT_MESSAGE, Faults, ScriptedFault
 from tap_pinterest.simulator.api.log import RequestLog, RequestLogEntry
 from tap_pinterest.simulator.api.routes import ROUTES, ROUTES_BY_NAME, Route
 from tap_pinterest.simulator.data.dataset import Dataset, Record
@@ -167,11 +167,11 @@ class SimulatorApp:
         if latency > 0:
             time.sleep(latency)
         scripted = self.faults.take_script("GET", DOWNLOAD_ROUTE, None, args)
-        if scripted is not None:
-            if scripted.drop:
-                self._log(request, DOWNLOAD_ROUTE, None)
-                raise DroppedConnectionError("scripted dropped connection")
-            response = json_response(scripted.response_body(), scripted.status, scripted.headers)
+        if scripted is not None and scripted.drop:
+            self._log(request, DOWNLOAD_ROUTE, None)
+            raise DroppedConnectionError("scripted dropped connection")
+        if scripted is not None and scripted.status is not None:
+            response = _scripted_response(scripted)
         else:
             found = self.reports.download(args["file_name"], request.args)
             response = Response(found.body, status=found.status, content_type=found.content_type)
@@ -190,7 +190,12 @@ class SimulatorApp:
         if scripted is not None:
             if scripted.drop:
                 raise DroppedConnectionError("scripted dropped connection")
-            return json_response(scripted.response_body(), scripted.status, scripted.headers)
+            for entity, ids in (scripted.delete or {}).items():
+                self.dataset.delete(entity, ids)
+            if scripted.status is not None and not (
+                scripted.cut_off and scripted.body is None and scripted.raw is None
+            ):
+                return _cut_off(_scripted_response(scripted), scripted.cut_off)
         error = faults.random_error()
         if error is not None:
             return json_response({"code": error, "message": _SERVER_ERRORS[error]}, error)
@@ -203,7 +208,8 @@ class SimulatorApp:
                 headers.update(decision.headers)
                 if not decision.allowed:
                     return json_response({"code": 8, "message": RATE_LIMIT_MESSAGE}, 429, headers)
-            return json_response(self._handle(route, request, args), 200, headers)
+            response = json_response(self._handle(route, request, args), 200, headers)
+            return _cut_off(response, scripted is not None and scripted.cut_off)
         except (ApiError, AuthError) as exc:
             headers.update(getattr(exc, "headers", {}))
             return json_response({"code": exc.code, "message": exc.message}, exc.status, headers)
@@ -294,6 +300,47 @@ class SimulatorApp:
             return json_response(self.admin.answer(name, request))
         except (ValueError, KeyError, TypeError) as exc:
             return json_response({"code": 1, "message": str(exc).strip("'\"")}, 400)
+
+
+def _scripted_response(scripted: ScriptedFault) -> Response:
+    status = scripted.status if scripted.status is not None else 200
+    if scripted.raw is None:
+        return json_response(scripted.response_body(), status, scripted.headers)
+    response = Response(scripted.raw, status=status, headers=scripted.headers)
+    if "Content-Type" not in scripted.headers:
+        response.content_type = "text/html; charset=utf-8"
+    return response
+
+
+def _cut_off(response: Response, cut: bool) -> Response:
+    """The response, or (`cut`) one that announces its whole body, sends half of it,
+    then closes the connection."""
+    if not cut:
+        return response
+    body = response.get_data()
+    response.response = [body[: len(body) // 2]]
+    response.headers["Content-Length"] = str(len(body))
+    return _Truncated(response)
+
+
+class _Truncated(Response):
+    """Sends the part of a body it holds, then shuts the connection down."""
+
+    def __init__(self, whole: Response) -> None:
+        super().__init__(whole.response, status=whole.status, headers=whole.headers)
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        parts = super().__call__(environ, start_response)
+
+        def send() -> Iterable[bytes]:
+            yield from parts
+            sock = environ.get("werkzeug.socket")
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+            raise DroppedConnectionError("scripted cut-off body")
+
+        return send()
 
 
 __all__ = ["DroppedConnectionError", "SimulatorApp", "json_response"]

@@ -43,17 +43,27 @@ class ScriptedFault:
     second page, and so on; None matches every page. `path_args` narrows the match to
     given path values, e.g. `{"ad_account_id": "549..."}`. With `drop=True` the
     connection is closed without any response instead.
+
+    `raw` is a body sent as it is instead of JSON (an HTML error page of a proxy, say;
+    `text/html` unless `headers` name a Content-Type). With `cut_off=True` the answer
+    announces its whole length but the connection closes after half of the body: the
+    real answer's body, unless `body` or `raw` is given. `delete` (`{"pins": [ids]}`)
+    deletes records first, as a user might between two calls; `status=None` then lets
+    the request be answered as usual.
     """
 
     route: str
     method: str = "GET"
     page: int | None = None
-    status: int = 500
+    status: int | None = 500
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     times: int | None = 1
     drop: bool = False
     path_args: dict[str, str] | None = None
+    raw: str | None = None
+    cut_off: bool = False
+    delete: dict[str, list[str]] | None = None
     hits: int = 0
 
     @property
@@ -86,6 +96,9 @@ class ScriptedFault:
             "times": self.times,
             "drop": self.drop,
             "path_args": self.path_args,
+            "raw": self.raw,
+            "cut_off": self.cut_off,
+            "delete": self.delete,
             "hits": self.hits,
         }
 
@@ -190,7 +203,7 @@ class Faults:
         self,
         route: str,
         *,
-        status: int = 500,
+        status: int | None = 500,
         body: Any = None,
         headers: Mapping[str, str] | None = None,
         page: int | None = None,
@@ -198,11 +211,18 @@ class Faults:
         method: str = "GET",
         drop: bool = False,
         path_args: Mapping[str, str] | None = None,
+        raw: str | None = None,
+        cut_off: bool = False,
+        delete: Mapping[str, list[str]] | None = None,
     ) -> ScriptedFault:
         """Answer matching requests with `status`/`body`/`headers` (see ScriptedFault)."""
         known = {r.template for r in ROUTES} | {DOWNLOAD_ROUTE}
         if route not in known:
             raise ValueError(f"unknown route template {route!r}; known: {', '.join(sorted(known))}")
+        if status is None and (body is not None or raw is not None or drop):
+            raise ValueError("a script without a status answers as usual: it takes no body")
+        if raw is not None and body is not None:
+            raise ValueError("a script takes a JSON 'body' or a 'raw' one, not both")
         fault = ScriptedFault(
             route=route,
             method=method.upper(),
@@ -213,6 +233,9 @@ class Faults:
             times=times,
             drop=drop,
             path_args=dict(path_args) if path_args else None,
+            raw=raw,
+            cut_off=cut_off,
+            delete={k: list(v) for k, v in delete.items()} if delete else None,
         )
         with self._lock:
             self.scripts.append(fault)

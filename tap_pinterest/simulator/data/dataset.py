@@ -226,3 +226,25 @@ class Dataset:
                 record["name"] = f"{base} (edited: {words.adjective} {words.noun})"
                 record[field] = _from_unix(ts, kind)
             return [str(records[i]["id"]) for i in picked]
+
+    def delete(self, entity: str, ids: list[str]) -> list[str]:
+        """Remove the records of `entity` with these ids (as a user deleting them would;
+        their children stay). Returns the ids that existed."""
+        records = self.get(entity)
+        wanted = set(ids)
+        with self.lock:
+            found = [str(r["id"]) for r in records if r["id"] in wanted]
+            records[:] = [r for r in records if r["id"] not in wanted]
+            self.reindex()
+        return found
+
+    def edit(self, entity: str, record_id: str, fields: dict[str, Any]) -> Record:
+        """Set `fields` on one record, as the API will serve it from now on (any JSON
+        value, e.g. a title holding half a surrogate pair). Returns the record."""
+        record = self.by_id(entity, record_id)
+        if record is None:
+            raise KeyError(f"no {entity} record with id {record_id!r}")
+        with self.lock:
+            record.update(fields)
+            self.generation += 1  # served lists are cached per generation
+        return record

@@ -25,6 +25,7 @@ from tap_pinterest.errors import describe_error
 from tap_pinterest.settings import ATTRIBUTION_SETTINGS
 from tap_pinterest.streams.ads import AdAccountsStream
 from tap_pinterest.streams.analytics.reports import ReportClient, ReportSettings
+from tap_pinterest.streams.analytics.vanished import rows_skipping_vanished
 from tap_pinterest.streams.analytics.windows import plan
 
 if t.TYPE_CHECKING:
@@ -63,6 +64,9 @@ class _AnalyticsStream(PinterestStream):
     #: Granularity and analytics_columns are settings, or fixed (organic endpoints).
     configurable: t.ClassVar[bool] = True
     _schema_cache: dict[str, t.Any] | None = None
+    #: Ids listed earlier in the run that no longer existed when their analytics were
+    #: asked for (see :mod:`.vanished`); made on first use.
+    _vanished: set[str] | None = None
 
     @property
     def key_field(self) -> str | None:
@@ -147,8 +151,9 @@ class _AnalyticsStream(PinterestStream):
         if self.id_param and not ids:
             return
         size = self.batch_size
-        batches = [",".join(ids[i : i + size]) for i in range(0, len(ids), size)]
-        synchronous: list[dict[str, t.Any]] = []  # fetched together, max_concurrency at once
+        batches = [ids[i : i + size] for i in range(0, len(ids), size)]
+        # the synchronous requests, fetched together, max_concurrency at once
+        synchronous: list[t.Callable[[], Iterable[dict[str, t.Any]]]] = []
         for window in windows:
             request = {
                 **(context or {}),
@@ -156,14 +161,41 @@ class _AnalyticsStream(PinterestStream):
                 "end_date": window.end.isoformat(),
             }
             if window.source == "report":
-                yield from self.fetch_each(synchronous)
+                yield from self.fetch_each(synchronous, _call)
                 synchronous = []
                 yield from self.report_rows(request, set(ids))
             elif not self.id_param:
-                synchronous.append(request)
+                synchronous.append(functools.partial(self.fetch_now, request))
             else:
-                synchronous += [{**request, self.id_param: batch} for batch in batches]
-        yield from self.fetch_each(synchronous)
+                synchronous += [functools.partial(self.batch_rows, request, b) for b in batches]
+        yield from self.fetch_each(synchronous, _call)
+
+    def batch_rows(self, request: Context, batch: list[str]) -> Iterator[dict[str, t.Any]]:
+        """The rows of one batch of ids; ids deleted since they were listed are skipped."""
+        if self._vanished is None:
+            self._vanished = set()
+        id_param = t.cast("str", self.id_param)
+
+        def fetch(ids: list[str]) -> Iterator[dict[str, t.Any]]:
+            yield from super(_AnalyticsStream, self).get_records(
+                {**request, id_param: ",".join(ids)}
+            )
+
+        yield from rows_skipping_vanished(batch, fetch, self._vanished)
+
+    @override
+    def run_summary(self) -> list[str]:
+        """Also: how many listed ids no longer existed when their analytics were read."""
+        lines = super().run_summary()
+        if self._vanished:
+            shown = ", ".join(sorted(self._vanished)[:10])
+            more = " and more" if len(self._vanished) > 10 else ""
+            lines.append(
+                f"Stream '{self.name}': skipped {len(self._vanished)} {self.ids_from} "
+                f"id(s) deleted after they were listed ({shown}{more}); the analytics of "
+                "every other id were read"
+            )
+        return lines
 
     def query_params(self, context: Context | None) -> dict[str, t.Any]:
         """The request's dates (from the context), the endpoint's parameters, its ids."""
@@ -189,7 +221,7 @@ class _AnalyticsStream(PinterestStream):
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
         """A bare JSON array of flat rows; anything else is an error."""
         try:
-            body = response.json()
+            body = self.response_json(response)
         except ValueError:
             body = None
         if not isinstance(body, list) or not all(isinstance(row, dict) for row in body):
@@ -240,6 +272,10 @@ class _AnalyticsStream(PinterestStream):
     def _send(self, request: requests.Request) -> requests.Response:
         """One API call with the stream's auth, pacing, error mapping and retries."""
         return self.send_with_retries(self.requests_session.prepare_request(request))
+
+
+def _call(fetch: t.Callable[[], Iterable[dict[str, t.Any]]]) -> Iterable[dict[str, t.Any]]:
+    return fetch()
 
 
 def _day(value: str) -> dt.date:
@@ -340,7 +376,7 @@ class _OrganicAnalyticsStream(_AnalyticsStream):
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
         """An object keyed by split ("all") or, for pins, by pin id then split."""
         try:
-            body = response.json()
+            body = self.response_json(response)
         except ValueError:
             body = None
         if not isinstance(body, dict):

@@ -1,0 +1,78 @@
+"""PostgreSQL: a batch's upsert streamed with COPY into a temporary staging table.
+
+A batch (`db.types.Batch.copy`, COPY text built by `load.ingest.RowEncoder`) goes to the
+server with psycopg's `Cursor.copy`: no statement parameters, no per-row driver work,
+and the records are parsed into JSONB once, by COPY. One INSERT ... SELECT from the
+stage ... ON CONFLICT (_pk) DO UPDATE then writes the stream table (`dialects.upsert`:
+a row whose version and record are unchanged is not rewritten), and the stage is
+emptied for the next batch.
+
+The stage is a TEMP table of the writer's session (it keeps one connection for the
+whole run), created on its first batch: `_pk`, `_version`, `_record` (JSONB) and
+`_cells`, the promoted values as one JSON array, typed by the upsert as `db.store`
+types them everywhere (`json_value`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from tap_pinterest.mirror.db import dialects
+from tap_pinterest.mirror.db.store import json_value
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+    from tap_pinterest.mirror.db.types import Batch, StreamInfo
+
+
+@dataclass
+class CopyUpsert:
+    """The statements of one stream's COPY upsert (for one generation of its table)."""
+
+    create_stage: Any
+    copy: str
+    upsert: Any
+    clear: str
+
+    @classmethod
+    def build(cls, info: StreamInfo) -> CopyUpsert:
+        table = info.table
+        stage = sa.Table(
+            f"{table.name}__stage",
+            sa.MetaData(),
+            sa.Column("_pk", sa.Text),
+            sa.Column("_version", sa.BigInteger),
+            sa.Column("_record", postgresql.JSONB),
+            sa.Column("_cells", postgresql.JSONB),
+            schema="pg_temp",
+        )
+        columns: dict[str, sa.ColumnElement[Any]] = {
+            "_pk": stage.c._pk,
+            "_version": stage.c._version,
+            "_record": stage.c._record,
+        }
+        for i, (col, kind) in enumerate(info.columns.items()):
+            columns[f"f_{col}"] = json_value(stage.c._cells[i], kind)
+        select = sa.select(*columns.values())
+        # identifiers come from `db.store.table_name_for`, restricted to [a-z0-9_]
+        qualified = f'pg_temp."{stage.name}"'
+        return cls(
+            create_stage=sa.schema.CreateTable(stage, if_not_exists=True),
+            copy=f"COPY {qualified} (_pk, _version, _record, _cells) FROM STDIN",
+            upsert=dialects.upsert("postgresql", table, list(columns), select),
+            clear=f"TRUNCATE {qualified}",
+        )
+
+    def run(self, conn: Connection, batch: Batch) -> None:
+        """Upsert `batch`'s rows, in the caller's transaction."""
+        conn.execute(self.create_stage)
+        raw: Any = conn.connection.driver_connection  # psycopg's Connection
+        with raw.cursor() as cursor, cursor.copy(self.copy) as copy:
+            copy.write(batch.copy)
+        conn.execute(self.upsert)
+        conn.exec_driver_sql(self.clear)
