@@ -37,17 +37,14 @@ class FastSingerWriter(GenericSingerWriter[bytes, Message]):
 
     def __init__(self) -> None:
         super().__init__()
-        self._line = bytearray()
         self._pending = bytearray()
         atexit.register(self.flush)
 
     @override
     def serialize_message(self, message: Message) -> bytes:
-        """One JSON line (NaN and infinity as null, as the SDK writes them)."""
-        self._line.clear()
-        _ENCODER.encode_into(message.to_dict(), self._line)
-        self._line.extend(b"\n")
-        return bytes(self._line)
+        """One JSON line (NaN and infinity as null, as the SDK writes them). No scratch
+        buffer is shared: a SIGTERM handler may write a STATE in the middle of a RECORD."""
+        return _ENCODER.encode(message.to_dict()) + b"\n"
 
     @override
     def write_message(self, message: Message) -> None:
@@ -57,15 +54,20 @@ class FastSingerWriter(GenericSingerWriter[bytes, Message]):
             self.flush()
 
     def flush(self) -> None:
-        """Write what is gathered to stdout."""
+        """Write what is gathered to stdout (taken first: a SIGTERM handler may flush too)."""
         if not self._pending:
             return
+        pending, self._pending = self._pending, bytearray()
         out = sys.stdout
         binary = getattr(out, "buffer", None)
         if binary is None:  # a text stream (tests capture the output in one)
-            out.write(self._pending.decode())
-        else:
-            out.flush()  # anything written as text before goes first
-            binary.write(self._pending)
-            binary.flush()
-        self._pending.clear()
+            out.write(pending.decode())
+            return
+        out.flush()  # anything written as text before goes first
+        # With PYTHONUNBUFFERED, stdout's binary layer is the raw file: a write to a pipe
+        # interrupted by a signal (SIGTERM) may write part of the data, and says how much.
+        rest = memoryview(pending)
+        while rest:
+            written = binary.write(rest)
+            rest = rest[written or 0 :]
+        binary.flush()

@@ -30,6 +30,7 @@ from singer_sdk.mapper import RemoveRecordTransform, SameRecordTransform
 from singer_sdk.singerlib.encoding.simple import RecordMessage
 from typing_extensions import override
 
+from tap_pinterest.output import FastSingerWriter
 from tap_pinterest.reporting import SyncTimer
 from tap_pinterest.run_state import RunState
 from tap_pinterest.scoping import ScopedActivateVersionMessage, deletion_scope
@@ -87,7 +88,18 @@ class OutputStream(RESTStream[str | None]):
     def get_sync_timer(self) -> metrics.Timer:
         """The SDK's timer, except that the dry run's record limit is no failure."""
         timer = super().get_sync_timer()
-        return SyncTimer(timer.metric, timer.tags, on_failure=self._write_state_reached)
+        return SyncTimer(
+            timer.metric,
+            timer.tags,
+            on_failure=self._write_state_reached,
+            on_exit=self._flush_output,
+        )
+
+    def _flush_output(self) -> None:
+        """At the end of a stream's partition: the buffered RECORD lines go out."""
+        writer = getattr(self._tap, "message_writer", None)
+        if isinstance(writer, FastSingerWriter):
+            writer.flush()
 
     def _write_state_reached(self) -> None:
         """After a failure: the state the sync reached, which covers every record written

@@ -5,6 +5,9 @@ for ``X-RateLimit-Reset`` within ``rate_limit_max_wait_seconds``; 5xx and connec
 errors are retried with backoff; a 401 refreshes the token once.
 """
 
+# Private singer-sdk members used here (tests/test_sdk_coupling.py checks this list):
+#   Stream._tap: the tap instance, for the stop request of the run
+
 from __future__ import annotations
 
 import random
