@@ -62,7 +62,7 @@ def main() -> int:
             "ad_account_ids": [account],
             "start_date": start.isoformat(),
             "report_poll_interval_seconds": 0.05,
-            "analytics_requests_per_minute": 100_000,
+            "requests_per_minute": {"ads_analytics": 100_000},
         }
         tap = TapPinterest(config=config)
         catalog = tap.catalog_dict

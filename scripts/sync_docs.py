@@ -40,6 +40,7 @@ KINDS = {
     "number": "decimal",
     "boolean": "boolean",
     "array": "array",
+    "object": "object",
 }
 
 

@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import tempfile
+import threading
 import time
 import typing as t
 from pathlib import Path
@@ -49,7 +50,7 @@ class PinterestAuthenticator(t.Protocol):
     @property
     def can_refresh(self) -> bool: ...
 
-    def invalidate(self) -> None: ...
+    def invalidate(self, rejected: str | None = None) -> None: ...
 
 
 class AccessTokenAuthenticator(BearerTokenAuthenticator):
@@ -57,7 +58,7 @@ class AccessTokenAuthenticator(BearerTokenAuthenticator):
 
     can_refresh = False
 
-    def invalidate(self) -> None:
+    def invalidate(self, rejected: str | None = None) -> None:
         """A fixed token cannot be replaced: nothing to do."""
 
 
@@ -94,7 +95,16 @@ class RefreshTokenAuthenticator(OAuthAuthenticator):
         self._cache_path = Path(token_cache_path).expanduser() if token_cache_path else None
         self._timeout = timeout
         self._expiry_warned = False
+        # the run's fetch workers share this authenticator: one refresh at a time, so a
+        # rotated refresh token is never sent twice
+        self._refreshing = threading.RLock()
         self._load_cache()
+
+    @override
+    def authenticate_request(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        """Refresh the access token first if it is not valid (one thread at a time)."""
+        with self._refreshing:
+            return super().authenticate_request(request)
 
     @property
     @override
@@ -115,10 +125,14 @@ class RefreshTokenAuthenticator(OAuthAuthenticator):
         age = (dt.datetime.now(dt.UTC) - self.last_refreshed).total_seconds()
         return age < self.expires_in - min(REFRESH_MARGIN_SECONDS, self.expires_in / 2)
 
-    def invalidate(self) -> None:
-        """Forget the access token, so the next request refreshes it first."""
-        self.access_token = None
-        self.last_refreshed = None
+    def invalidate(self, rejected: str | None = None) -> None:
+        """Forget the access token, so the next request refreshes it first; not if the
+        ``rejected`` Authorization header was an older token than the current one (another
+        fetch thread has refreshed it already)."""
+        with self._refreshing:
+            if rejected is None or rejected == f"Bearer {self.access_token}":
+                self.access_token = None
+                self.last_refreshed = None
 
     @override
     def update_access_token(self) -> None:

@@ -117,7 +117,9 @@ def _check_schema(config: t.Mapping[str, t.Any], schema: t.Mapping[str, t.Any]) 
             raise ConfigError(setting, f"must be of type {' or '.join(wanted)}")
         if setting in secret:
             raise ConfigError(setting, f"fails the {error.validator!r} rule")
-        raise ConfigError(setting, _problem(error))
+        inner = [str(key) for key in list(error.path)[1:] if isinstance(key, str)]
+        problem = _problem(error)
+        raise ConfigError(setting, f"{'.'.join(inner)} {problem}" if inner else problem)
 
 
 def _problem(error: ValidationError) -> str:
@@ -127,6 +129,12 @@ def _problem(error: ValidationError) -> str:
         return "must not be negative" if value == 0 else f"must be at least {value}"
     if rule == "exclusiveMinimum":
         return f"must be greater than {value}"
+    if rule == "maximum":
+        return f"must be at most {value}"
+    if rule == "additionalProperties" and isinstance(error.instance, dict):
+        known = list(error.schema.get("properties", {}))
+        unknown = ", ".join(repr(k) for k in sorted(set(error.instance) - set(known)))
+        return f"{unknown} is not one of {', '.join(known)}"
     if rule == "pattern" and value in PATTERN_MEANINGS:
         return f"{error.instance!r} is not {PATTERN_MEANINGS[value]}"
     return str(error.message)

@@ -82,7 +82,23 @@ def failures_in_one_line(logger: logging.Logger) -> Iterator[None]:
 
 
 class SyncTimer(metrics.Timer):
-    """The SDK's ``sync_duration`` timer, for which the dry run's record limit is success."""
+    """The SDK's ``sync_duration`` timer, for which the dry run's record limit is success.
+
+    ``on_failure`` runs when the sync it times fails (the stream writes the state it
+    reached, since STATE is otherwise written only every few seconds); ``on_exit`` runs
+    at the end, whatever the outcome (the stream hands its buffered records on).
+    """
+
+    def __init__(
+        self,
+        metric: metrics.Metric,
+        tags: dict[str, t.Any] | None = None,
+        on_failure: t.Callable[[], None] | None = None,
+        on_exit: t.Callable[[], None] | None = None,
+    ) -> None:
+        super().__init__(metric, tags)
+        self.on_failure = on_failure
+        self.on_exit = on_exit
 
     @override
     def __exit__(
@@ -93,6 +109,10 @@ class SyncTimer(metrics.Timer):
     ) -> None:
         if stopped_at_record_limit(exc_val):
             self.tags[metrics.Tag.STATUS] = metrics.Status.SUCCEEDED
+        elif exc_val is not None and self.on_failure is not None:
+            self.on_failure()
+        if self.on_exit is not None:
+            self.on_exit()
         super().__exit__(exc_type, exc_val, exc_tb)
 
 

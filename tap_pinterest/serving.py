@@ -43,8 +43,9 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 
 class Http11Handler(WSGIRequestHandler):
-    """HTTP/1.1, so clients keep their connections alive between requests; no access log
-    (each server logs requests its own way)."""
+    """HTTP/1.1; no access log (each server logs requests its own way). werkzeug still
+    closes the connection after every response: it drains any unread request body by
+    reading until the socket is quiet, which would swallow a kept-alive next request."""
 
     protocol_version = "HTTP/1.1"
 

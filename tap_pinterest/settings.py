@@ -34,6 +34,23 @@ ATTRIBUTION_SETTINGS = (
     "view_window_days",
     "conversion_report_time",
 )
+#: The rate-limit categories (the spec's ``x-ratelimit-category``) of the endpoints the
+#: tap reads.
+RATE_LIMIT_CATEGORIES = ("ads_read", "ads_analytics", "org_read", "org_analytics", "catalogs_read")
+#: Requests per minute per category, by access tier (API-NOTES: standard access allows
+#: 1,000/min of ads_read, 300/min of ads_analytics and 100/s in all; trial access
+#: 1,000 a day per category). Trial budgets may be spent at once (``TRIAL_BURST``).
+ACCESS_TIERS: dict[str, dict[str, float]] = {
+    "standard": {
+        "ads_read": 1000,
+        "ads_analytics": 300,
+        "org_read": 6000,
+        "org_analytics": 300,
+        "catalogs_read": 6000,
+    },
+    "trial": dict.fromkeys(RATE_LIMIT_CATEGORIES, 1000 / (24 * 60)),
+}
+TRIAL_BURST = 1000
 #: An http(s) URL with a host, or empty for the default.
 HTTP_URL = r"^(https?://[^/\s]+.*)?$"
 #: Pinterest ad account ids are digits.
@@ -170,13 +187,6 @@ CONFIG_JSONSCHEMA: dict[str, t.Any] = th.PropertiesList(
         "because Pinterest restates conversions for up to 30 days.",
     ),
     th.Property(
-        "analytics_requests_per_minute",
-        th.NumberType(exclusive_minimum=0),
-        default=300,
-        description="Budget the tap paces analytics calls under, per rate-limit category "
-        "(ads_analytics is 300/min on standard access).",
-    ),
-    th.Property(
         "report_poll_interval_seconds",
         th.NumberType(minimum=0),
         default=5,
@@ -194,6 +204,32 @@ CONFIG_JSONSCHEMA: dict[str, t.Any] = th.PropertiesList(
         default=3,
         description="Reports tried per window (after FAILED, EXPIRED, CANCELLED or a "
         "timeout) before the sync fails.",
+    ),
+    th.Property(
+        "max_concurrency",
+        th.IntegerType(minimum=1, maximum=32),
+        default=4,
+        description="Requests in flight at once: the pages of different boards, ad "
+        "accounts and analytics batches are fetched together, each category within its "
+        "budget. 1 fetches one page at a time.",
+    ),
+    th.Property(
+        "access_tier",
+        th.StringType,
+        default="standard",
+        allowed_values=list(ACCESS_TIERS),
+        description="The app's Pinterest API access: standard (ads_read 1,000/min, "
+        "ads_analytics 300/min, 100/s in all) or trial (1,000 calls a day per category). "
+        "The tap paces each rate-limit category under it.",
+    ),
+    th.Property(
+        "requests_per_minute",
+        th.ObjectType(
+            *[th.Property(c, th.NumberType(exclusive_minimum=0)) for c in RATE_LIMIT_CATEGORIES],
+            additional_properties=False,
+        ),
+        description="Budgets per rate-limit category that replace the access tier's, "
+        'e.g. {"ads_analytics": 150} to leave half for another app.',
     ),
     th.Property(
         "rate_limit_max_wait_seconds",

@@ -17,10 +17,18 @@ from typing_extensions import override
 
 from tap_pinterest.auth import AccessTokenAuthenticator, RefreshTokenAuthenticator
 from tap_pinterest.config import check_config_file, validate_settings
-from tap_pinterest.pacing import Pacer
+from tap_pinterest.fanout import FanOut
+from tap_pinterest.output import FastSingerWriter
+from tap_pinterest.pacing import Budget, Pacer
 from tap_pinterest.reporting import failures_in_one_line, start_run
 from tap_pinterest.run_state import RunState
-from tap_pinterest.settings import CONFIG_JSONSCHEMA, REFRESH_SETTINGS, effective
+from tap_pinterest.settings import (
+    ACCESS_TIERS,
+    CONFIG_JSONSCHEMA,
+    REFRESH_SETTINGS,
+    TRIAL_BURST,
+    effective,
+)
 from tap_pinterest.stopping import StopRequest, SyncStoppedError
 from tap_pinterest.streams import STREAM_TYPES
 
@@ -34,14 +42,12 @@ if t.TYPE_CHECKING:
     from tap_pinterest.auth import PinterestAuthenticator
 
 
-#: Rate-limit categories of the analytics endpoints, paced by analytics_requests_per_minute.
-ANALYTICS_CATEGORIES = ("ads_analytics", "org_analytics")
-
-
 class TapPinterest(Tap):
     """Singer tap for the Pinterest REST API v5."""
 
     name = "tap-pinterest"
+    #: Singer messages as msgspec-encoded lines, RECORDs buffered (tap_pinterest.output).
+    message_writer_class = FastSingerWriter
 
     #: A copy: the SDK appends its built-in settings (stream_maps, ...) to it in place
     #: when it validates a config.
@@ -148,10 +154,20 @@ class TapPinterest(Tap):
     def run_state(self) -> RunState:
         """What this run's streams share, with one authenticator per tap instance."""
         if self._run_state is None:
-            budget = float(self.config["analytics_requests_per_minute"])
-            pacer = Pacer(dict.fromkeys(ANALYTICS_CATEGORIES, budget))
-            self._run_state = RunState(self._authenticator(), pacer)
+            width = int(self.config["max_concurrency"])
+            self._run_state = RunState(
+                self._authenticator(), Pacer(self.budgets(), headroom=width + 1), FanOut(width)
+            )
         return self._run_state
+
+    def budgets(self) -> dict[str, Budget]:
+        """Each rate-limit category's budget: the access tier's, or ``requests_per_minute``."""
+        tier = str(self.config["access_tier"])
+        burst = TRIAL_BURST if tier == "trial" else 1
+        budgets = {c: Budget(n, 60.0, burst) for c, n in ACCESS_TIERS[tier].items()}
+        for category, n in (self.config.get("requests_per_minute") or {}).items():
+            budgets[category] = Budget(float(n))
+        return budgets
 
     def _authenticator(self) -> PinterestAuthenticator:
         config = self.config

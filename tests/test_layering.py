@@ -26,7 +26,15 @@ LAYERS = (
         "tap_pinterest.stopping",
         "tap_pinterest.scoping",
     },
-    {"tap_pinterest.client", "tap_pinterest.auth", "tap_pinterest.run_state"},
+    {
+        "tap_pinterest.fanout",
+        "tap_pinterest.output",
+        "tap_pinterest.run_state",
+        "tap_pinterest.output_stream",
+        "tap_pinterest.retrying",
+        "tap_pinterest.client",
+        "tap_pinterest.auth",
+    },
     {"tap_pinterest.streams"},
     {"tap_pinterest.tap", "tap_pinterest.__main__"},
     # The tap's live list/get for the mirror's command line: it stands on the tap.

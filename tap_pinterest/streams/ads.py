@@ -172,8 +172,8 @@ class KeywordsStream(_AdAccountChild):
                     yield record
 
         yield from unseen(super().get_records(context))
-        for campaign_id in self.entity_ids("campaigns", context):
-            yield from unseen(super().get_records({**context, "campaign_id": campaign_id}))
+        campaigns = self.entity_ids("campaigns", context)
+        yield from unseen(self.fetch_each({**context, "campaign_id": c} for c in campaigns))
         ad_group_ids = self.entity_ids("ad_groups", context)
         for start in range(0, len(ad_group_ids), MAX_IDS_PER_REQUEST):
             batch = ad_group_ids[start : start + MAX_IDS_PER_REQUEST]
@@ -188,8 +188,7 @@ class KeywordsStream(_AdAccountChild):
                         "at a time for the rest of this run",
                         refused,
                     )
-            for ad_group_id in batch:
-                yield from unseen(super().get_records({**context, "ad_group_id": ad_group_id}))
+            yield from unseen(self.fetch_each({**context, "ad_group_id": g} for g in batch))
 
     def _batch(self, context: Context, batch: list[str]) -> Iterable[dict[str, t.Any]]:
         records = iter(super().get_records({**context, "ad_group_ids": ",".join(batch)}))

@@ -111,20 +111,28 @@ def target_config(folder: Path, db_url: str) -> Path:
     return path
 
 
+def present(record: dict[str, Any]) -> dict[str, Any]:
+    """The record's top-level fields that hold a value: the mirror returns every field
+    its schema declares, null where the record had none, so a field the tap left out and
+    a null one compare the same."""
+    return {key: value for key, value in record.items() if value is not None}
+
+
 def records_by_key(result: SyncResult) -> dict[str, dict[str, Any]]:
-    """Each stream's records by primary key as emitted (the last one wins, as in a target)."""
+    """Each stream's records by primary key as emitted (the last one wins, as in a target),
+    without their null fields (:func:`present`)."""
     keys = {stream: message["key_properties"] for stream, message in result.schemas.items()}
     out: dict[str, dict[str, Any]] = {}
     for stream, records in result.records.items():
         table = out.setdefault(stream, {})
         for record in records:
-            table[json.dumps([record.get(k) for k in keys[stream]])] = record
+            table[json.dumps([record.get(k) for k in keys[stream]])] = present(record)
     return out
 
 
 def mirror_content(db_url: str, keys: dict[str, list[str]]) -> dict[str, dict[str, Any]]:
     """Every record of every stream in the mirror, by key (`keys`: each stream's key
-    properties)."""
+    properties), without their null fields (:func:`present`)."""
     out: dict[str, dict[str, Any]] = {}
     with Mirror(db_url) as mirror:
         for stream in mirror.stats():
@@ -133,7 +141,7 @@ def mirror_content(db_url: str, keys: dict[str, list[str]]) -> dict[str, dict[st
             while True:
                 page = mirror.search(stream, limit=1000, cursor=cursor)
                 for record in page["data"]:
-                    table[json.dumps([record.get(k) for k in keys[stream]])] = record
+                    table[json.dumps([record.get(k) for k in keys[stream]])] = present(record)
                 cursor = page["meta"]["cursor"]
                 if not page["meta"]["has_more"]:
                     break

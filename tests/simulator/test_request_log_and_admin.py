@@ -53,7 +53,11 @@ def test_reset_and_thread_safety(sim: Simulator) -> None:
 def test_admin_routes(sim: Simulator, api: Api) -> None:
     api.get("/boards")
     log = requests.get(sim.url + "/_sim/requests", timeout=5).json()
-    assert log == {"total": 1, "counts": [{"method": "GET", "route": "/v5/boards", "count": 1}]}
+    assert log == {
+        "total": 1,
+        "counts": [{"method": "GET", "route": "/v5/boards", "count": 1}],
+        "statuses": {"200": 1},
+    }
     with_entries = requests.get(sim.url + "/_sim/requests?entries=true", timeout=5).json()
     assert with_entries["entries"][0]["status"] == 200
     assert requests.post(sim.url + "/_sim/requests/reset", timeout=5).json() == {"ok": True}

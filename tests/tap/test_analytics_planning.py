@@ -7,7 +7,6 @@ import itertools
 
 import pytest
 
-from tap_pinterest.pacing import Pacer
 from tap_pinterest.streams.analytics.windows import plan
 
 TODAY = dt.date(2026, 11, 24)
@@ -81,22 +80,3 @@ def test_end_date_in_the_future_stops_at_today() -> None:
 
 def test_start_after_end_is_nothing() -> None:
     assert plan(TODAY, TODAY - dt.timedelta(days=1), TODAY, "DAY", reports=True)[0] == []
-
-
-def test_pacer_spaces_requests_evenly_under_the_budget() -> None:
-    now = [0.0]
-    slept = []
-
-    def sleep(seconds: float) -> None:
-        slept.append(seconds)
-        now[0] += seconds
-
-    pacer = Pacer({"ads_analytics": 120}, clock=lambda: now[0], sleep=sleep)
-    starts = []
-    for _ in range(5):
-        pacer.wait("ads_analytics")
-        starts.append(now[0])
-    assert starts == pytest.approx([0.0, 0.5, 1.0, 1.5, 2.0])
-    pacer.wait("ads_read")  # no budget: not paced
-    assert now[0] == pytest.approx(2.0)
-    assert pacer.waited == pytest.approx(2.0)

@@ -53,6 +53,11 @@ class RequestLog:
         with self._lock:
             return dict(Counter((e.method, e.route) for e in self._entries))
 
+    def statuses(self) -> dict[int | None, int]:
+        """{HTTP status (None: dropped): number of requests}: the 429s a client drew."""
+        with self._lock:
+            return dict(Counter(e.status for e in self._entries))
+
     def count(self, route: str, method: str = "GET") -> int:
         with self._lock:
             return sum(1 for e in self._entries if e.route == route and e.method == method)
@@ -73,6 +78,10 @@ class RequestLog:
                 {"method": method, "route": route, "count": n}
                 for (method, route), n in sorted(counts.items())
             ],
+            "statuses": {
+                "dropped" if status is None else str(status): n
+                for status, n in sorted(self.statuses().items(), key=lambda item: item[0] or 0)
+            },
         }
         if with_entries:
             out["entries"] = [e.to_dict() for e in self.entries()]
