@@ -26,7 +26,7 @@ from tap_pinterest.settings import ATTRIBUTION_SETTINGS
 from tap_pinterest.streams.ads import AdAccountsStream
 from tap_pinterest.streams.analytics.reports import ReportClient, ReportSettings
 from tap_pinterest.streams.analytics.vanished import rows_skipping_vanished
-from tap_pinterest.streams.analytics.windows import plan
+from tap_pinterest.streams.analytics.windows import parse_day, plan, row_date
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -121,12 +121,12 @@ class _AnalyticsStream(PinterestStream):
         bookmark = self.get_context_state(context).get("replication_key_value")
         if bookmark:
             lookback = int(self.config["lookback_days"])
-            start = _day(str(bookmark)) - dt.timedelta(days=lookback)
+            start = parse_day(str(bookmark)) - dt.timedelta(days=lookback)
         elif self.config.get("start_date"):
-            start = _day(self.config["start_date"])
+            start = parse_day(self.config["start_date"])
         else:
             start = today - dt.timedelta(days=89)
-        end = _day(self.config["end_date"]) if self.config.get("end_date") else today
+        end = parse_day(self.config["end_date"]) if self.config.get("end_date") else today
         return start, end
 
     def ids(self, context: Context | None) -> list[str]:
@@ -235,7 +235,7 @@ class _AnalyticsStream(PinterestStream):
         record: dict[str, t.Any] = dict.fromkeys(self._null_row)
         for key, value in row.items():
             record[key.lower()] = value
-        record["date"] = _date_value(row, self.granularity)
+        record["date"] = row_date(row, self.granularity)
         record.pop("hour", None)  # HOUR rows carry the hour apart; it is part of ``date``
         if self.key_field and record.get(self.key_field) is not None:
             record[self.key_field] = str(record[self.key_field])
@@ -276,30 +276,6 @@ class _AnalyticsStream(PinterestStream):
 
 def _call(fetch: t.Callable[[], Iterable[dict[str, t.Any]]]) -> Iterable[dict[str, t.Any]]:
     return fetch()
-
-
-def _day(value: str) -> dt.date:
-    parsed = pendulum.parse(value)
-    if isinstance(parsed, dt.datetime):
-        return parsed.date()
-    if isinstance(parsed, dt.date):
-        return parsed
-    msg = f"{value!r} is not a date"
-    raise ValueError(msg)
-
-
-def _date_value(row: dict[str, t.Any], granularity: str) -> str | None:
-    """``date`` of a row: YYYY-MM-DD, or YYYY-MM-DDTHH:00:00 with HOUR granularity."""
-    raw = row.get("DATE", row.get("date"))
-    if raw is None:
-        return None
-    text = str(raw).replace(" ", "T")
-    if granularity != "HOUR":
-        return text[:10]
-    if "T" not in text:
-        hour = row.get("HOUR", row.get("hour", 0))
-        text = f"{text[:10]}T{int(hour):02d}:00:00"
-    return text[:19]
 
 
 class _AdsAnalyticsStream(_AnalyticsStream):

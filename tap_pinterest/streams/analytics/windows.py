@@ -19,6 +19,8 @@ import datetime as dt
 import typing as t
 from dataclasses import dataclass
 
+import pendulum
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -137,3 +139,28 @@ def plan(
         start = report_end + dt.timedelta(days=1)
     windows += _split(start, end, sync.days_per_request, granularity, "sync")
     return windows, notices
+
+
+def parse_day(value: str) -> dt.date:
+    """A date (or the date of a date-time) from ISO-8601 text."""
+    parsed = pendulum.parse(value)
+    if isinstance(parsed, dt.datetime):
+        return parsed.date()
+    if isinstance(parsed, dt.date):
+        return parsed
+    msg = f"{value!r} is not a date"
+    raise ValueError(msg)
+
+
+def row_date(row: dict[str, t.Any], granularity: str) -> str | None:
+    """``date`` of a row: YYYY-MM-DD, or YYYY-MM-DDTHH:00:00 with HOUR granularity."""
+    raw = row.get("DATE", row.get("date"))
+    if raw is None:
+        return None
+    text = str(raw).replace(" ", "T")
+    if granularity != "HOUR":
+        return text[:10]
+    if "T" not in text:
+        hour = row.get("HOUR", row.get("hour", 0))
+        text = f"{text[:10]}T{int(hour):02d}:00:00"
+    return text[:19]
