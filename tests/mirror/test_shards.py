@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 import time_machine
-from singer_sdk.singerlib.exceptions import InvalidInputLine
 
 from tap_pinterest.mirror import Mirror
+from tap_pinterest.mirror.db.errors import InputError
 from tap_pinterest.simulator import Simulator
 from tests.conftest import sim_config
 from tests.mirror.conftest import ITEMS_SCHEMA, item, record_message, run_target, schema_message
@@ -168,7 +168,8 @@ def test_a_scope_on_a_field_kept_only_in_the_record(db_url: str) -> None:
 def test_a_malformed_scope_deletes_nothing_and_fails(tmp_path: Path, scope: Any) -> None:
     url = f"sqlite:///{tmp_path / 'mirror.db'}"
     run_target(url, _scoped(100, [item(i) for i in range(3)], None))
-    with pytest.raises(InvalidInputLine, match="'scope' must map field names to lists"):
+    # one line naming the input line and the stream (db.errors.InputError)
+    with pytest.raises(InputError, match=r"line 2 of the input .*'scope' must map field names"):
         run_target(url, _scoped(200, [], scope))
     with Mirror(url) as mirror:
         assert mirror.stats()["items"]["records"] == 3

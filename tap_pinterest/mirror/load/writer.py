@@ -200,7 +200,8 @@ class Writer(Store):
             if info.columns.get(field) == "string":
                 column: sa.ColumnElement[Any] = table.c[f"f_{field}"]
             else:
-                column = sa.cast(json_value(table.c._record[(field,)], "string"), sa.Text)
+                path = info.stored_path((field,))  # the record is stored compact
+                column = sa.cast(json_value(table.c._record[path], "string"), sa.Text)
             chunks = [values[i : i + IN_CHUNK] for i in range(0, len(values), IN_CHUNK)]
             conditions = [[*c, column.in_(chunk)] for c in conditions for chunk in chunks or [[]]]
         deleted = 0
