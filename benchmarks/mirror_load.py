@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -46,6 +45,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mirror_data import singer_lines
+from peak_rss import Measured
 
 BIN = Path(sys.executable).parent
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -95,9 +95,10 @@ def run_target(
 ) -> tuple[list[tuple[int, float]], float, float, int]:
     """Run a target on `source`; the STATE lines it writes mark the steps."""
     with source.open() as stdin:
-        target = subprocess.Popen(
+        measured = Measured(
             command, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
         )
+        target = measured.process
         if target.stdout is None:
             raise RuntimeError(name)
         started = time.perf_counter()
@@ -108,11 +109,11 @@ def run_target(
             loaded = json.loads(line)["loaded"]  # the STATE's value, as the target writes it
             found.append((loaded, time.perf_counter()))
             print(f"  {name}: {loaded:>11,} records  {found[-1][1] - started:8.1f} s", flush=True)
-        _, status, usage = os.wait4(target.pid, 0)
+        status, rss_mb = measured.wait()
     elapsed = time.perf_counter() - started
     if not marks:
         found.append((records, started + elapsed))
-    return [(n, t - started) for n, t in found], elapsed, usage.ru_maxrss / 1024, status
+    return [(n, t - started) for n, t in found], elapsed, rss_mb, status
 
 
 def write_config(settings: dict[str, Any]) -> str:

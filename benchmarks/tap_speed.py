@@ -25,7 +25,7 @@
   calls per rate-limit category, and the wall time at ``--latency-ms`` per call.
 
 Every figure is a ratio against a run of the same script, so a busy machine slows all
-sides alike. Peak RSS is each tap process's own (``wait4``).
+sides alike. Peak RSS is each tap process's own (benchmarks/peak_rss.py).
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from typing import Any
 
 import orjson
 import requests
+from peak_rss import Measured  # benchmarks/ is the script's directory
 
 from tap_pinterest.settings import RATE_LIMIT_CATEGORIES
 from tap_pinterest.simulator import Faults, Simulator
@@ -126,19 +127,13 @@ def run_tap(
         out = Path(tmp) / "out.jsonl" if count else Path(os.devnull)
         started = time.perf_counter()
         with out.open("wb") as sink:
-            process = subprocess.Popen(
-                [
-                    sys.executable,
-                    *launcher,
-                    "--config",
-                    str(config),
-                    "--catalog",
-                    str(catalog_file),
-                ],
+            files = ["--config", str(config), "--catalog", str(catalog_file)]
+            process = Measured(
+                [sys.executable, *launcher, *files],
                 stdout=sink,
                 stderr=subprocess.DEVNULL,
             )
-            _, status, usage = os.wait4(process.pid, 0)
+            status, rss_mb = process.wait()
         seconds = time.perf_counter() - started
         if status != 0:
             raise SystemExit(f"the tap failed (status {status}); rerun it by hand to see why")
@@ -146,7 +141,7 @@ def run_tap(
         if count:
             with out.open("rb") as lines:
                 records = sum(1 for line in lines if line.startswith(b'{"type":"RECORD"'))
-    return Run(seconds, records, usage.ru_maxrss / 1024)
+    return Run(seconds, records, rss_mb)
 
 
 def minimal_loop(sim: Simulator, streams: tuple[str, ...]) -> Run:
