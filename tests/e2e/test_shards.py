@@ -167,7 +167,6 @@ def _trim(sim: Simulator) -> None:
 def pipelines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipelines]:
     with connect() as database, Simulator(seed=37, scale=1) as sim:
         _trim(sim)
-        database.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
         runs = Pipelines(sim, database, tmp_path_factory.mktemp("meltano"))
         try:
             yield runs

@@ -235,6 +235,24 @@ def test_the_layout_version_decides(db_url: str, tmp_path: Path) -> None:
     assert message.endswith(EARLIER)
 
 
+def test_layout_2_is_read_on_sqlite_and_refused_on_postgresql(db_url: str, tmp_path: Path) -> None:
+    """Layout 3 changed PostgreSQL's tables only (the word arrays, `w_<field>`): a SQLite
+    mirror of layout 2 is still read; a PostgreSQL one has no arrays to search."""
+    assert run_target(tmp_path, {"database_url": db_url}).returncode == 0
+    engine = sa.create_engine(db_url)
+    with engine.begin() as conn:
+        assert conn.execute(sa.text("SELECT version FROM mirror_layout")).scalar_one() == 3
+        conn.execute(sa.text("UPDATE mirror_layout SET version = 2"))
+    engine.dispose()
+    if db_url.startswith("sqlite"):
+        with Mirror(db_url) as mirror:
+            assert mirror.stats()["items"]["records"] == 1
+        assert run_target(tmp_path, {"database_url": db_url}).returncode == 0
+    else:
+        with pytest.raises(DatabaseError, match="made by an earlier layout"):
+            Mirror(db_url).open()
+
+
 # ---- the URL rules ---------------------------------------------------------------------------
 
 

@@ -1,5 +1,5 @@
-"""PostgreSQL's word index and how a text search reads it: the prefilter for ASCII words
-only, and the scan in windows of `_rowid` that returns every match once (the words
+"""PostgreSQL's word arrays and how a text search reads them: the prefilter for ASCII
+words only, and the scan in windows of `_rowid` that returns every match once (the words
 themselves: test_words.py)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tap_pinterest.mirror import Mirror
-from tap_pinterest.mirror.db import dialects
+from tap_pinterest.mirror.db import dialects, textsearch
 from tap_pinterest.mirror.query import paging
 from tests.mirror.conftest import item, load_items, make_url, paged_ids
 from tests.mirror.test_indexes import _index_columns
@@ -40,8 +40,9 @@ def _search_sql(url: str, flt: dict[str, Any]) -> tuple[list[str], str]:
     ("word", "want", "indexed"),
     [
         ("dress", ["item000", "item002"], True),
-        ("1e5x", ["item001"], True),  # the parser reads '1e5' and 'x': both are required
+        ("1e5x", ["item001"], True),  # one word, not its parts: "1e5 x" does not match
         ("covid19", ["item002"], True),
+        ("caf", [], True),  # "café": the array holds "caf", the regex finds no whole word
         ("café", ["item001"], False),  # not ASCII: the regex alone decides
         ("x" * 101, [], False),  # longer than any word the index is asked for
     ],
@@ -58,15 +59,42 @@ def test_the_word_index_prefilters_ascii_words_only(
             item(3, title="1e5 x cafe"),  # the parts of "1e5x", as two words
         ],
     )
-    assert _word_indexes(pg_url) == {f"{TABLE}__words_f_title", f"{TABLE}__words_f_description"}
+    assert _word_indexes(pg_url) == {f"{TABLE}__words_title", f"{TABLE}__words_description"}
     for flt in ({"keyword": {"title": word}}, {"and": [{"fuzzy": {"title": word}}]}):
         found, sql = _search_sql(pg_url, flt)
         assert found == want
-        assert ("plainto_tsquery" in sql) is indexed
-        # behind the word index, the regex is `~*` called as its function: as `~*`, the
-        # planner also read pg_trgm's index for it (on a big table, where the two differ)
+        assert ("w_title" in sql) is indexed
+        # behind the word array, the regex is `~*` called as its function, which no
+        # index a user adds on the column (pg_trgm's) can serve
         assert ("texticregexeq" in sql) is indexed
         assert ("~*" in sql) is not indexed
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("Red summer DRESS, red!", {"red", "summer", "dress"}),
+        ("don't red_dress 1e5x", {"don", "t", "red", "dress", "1e5x"}),
+        ("Caféx straße İstanbul", {"caf", "x", "stra", "e", "stanbul"}),
+        ("a" * 100 + " " + "b" * 101, {"a" * 100}),
+        ("", set()),
+    ],
+)
+def test_the_loader_and_the_database_make_the_same_word_arrays(
+    pg_url: str, text: str, words: set[str]
+) -> None:
+    """The loader makes a row's array (`ascii_words`); a field a table gains has the array
+    of its old rows made by SQL (`add_word_arrays`): the two agree, word for word."""
+    assert set(textsearch.ascii_words(text)) == words
+    load_items(pg_url, [item(0, title=text)])
+    engine = dialects.make_engine(pg_url)
+    with engine.begin() as conn:
+        loaded = conn.exec_driver_sql("SELECT w_title FROM mirror_items").scalar_one()
+        conn.exec_driver_sql("ALTER TABLE mirror_items DROP COLUMN w_title")
+        textsearch.add_word_arrays(conn, TABLE, ["title"])
+        made = conn.exec_driver_sql("SELECT w_title FROM mirror_items").scalar_one()
+    engine.dispose()
+    assert set(loaded) == set(made) == words
 
 
 # the windowed scan
@@ -118,7 +146,7 @@ def test_a_page_of_a_common_word_stops_in_the_first_window(pg_url: str) -> None:
     with Mirror(pg_url) as m, statements() as seen:
         page = m.search("items", {"filter": {"keyword": {"title": "every"}}}, limit=5)
     assert len(page["data"]) == 5
-    (select,) = [s for s, _ in seen if "plainto_tsquery" in s]
+    (select,) = [s for s, _ in seen if "w_title &&" in s]
     assert "_rowid <=" in select
 
 
@@ -134,5 +162,5 @@ def test_a_load_leaves_no_pending_gin_entries(pg_url: str) -> None:
             "WHERE i.indrelid = 'mirror_items'::regclass AND a.amname = 'gin'"
         ).all()
     engine.dispose()
-    assert len(pending) == 4  # words and pg_trgm, on title and description
+    assert len(pending) == 2  # the word arrays of title and description
     assert all(pages == 0 for _, pages in pending), pending

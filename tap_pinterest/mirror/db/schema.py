@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 SCALAR_KINDS = frozenset({"string", "integer", "number", "boolean"})
-#: Top-level string fields that get a trigram index (FTS5 on SQLite, pg_trgm on PostgreSQL).
+#: Top-level string fields that get a word index (FTS5 on SQLite, word arrays on PostgreSQL).
 TEXT_FIELDS = ("title", "description", "name", "note")
 #: Top-level fields, beside `*_id`, that get a b-tree index (field, `_rowid`) for eq and
 #: sorting.

@@ -1,9 +1,10 @@
 """Text search: the word index of the indexed text fields and the SQL of `fuzzy` and
 `keyword` on them, on SQLite and PostgreSQL (the rest of their differences: `dialects`).
 
-SQLite: an FTS5 word index, which yields its matches in `_rowid` order. PostgreSQL: a GIN
-index of each field's words (a tsvector) that finds the candidates of ASCII words, a
-word regex that decides, and pg_trgm's GIN index for `like` and the other words.
+SQLite: an FTS5 word index, which yields its matches in `_rowid` order. PostgreSQL: per
+field, the field's ASCII words as a text array (`w_<field>`, made by the loader with
+`ascii_words`) under a GIN index, which finds the candidates of ASCII words, and a word
+regex that decides. Other words, and `like`, read the table.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 
 
@@ -26,23 +28,17 @@ def create_text_index(conn: Connection, table_name: str, fields: list[str]) -> N
 
     SQLite: an FTS5 word index (unicode61, case-folded), kept in step by a trigger on
     delete and by `load.staging.StagedUpsert` on insert and update.
-    PostgreSQL: per column, a GIN word index (`word_vector`, the prefilter of `fuzzy` and
-    `keyword`) and a pg_trgm GIN index (serves `like`'s ILIKE, and the word regexes of
-    words the word index cannot answer).
+    PostgreSQL: per field, a GIN index of its word array `w_<field>` (the prefilter of
+    `fuzzy` and `keyword`); a field a table gains gets its array column, filled from the
+    rows it has (`add_word_arrays`).
     """
     drop_text_index(conn, table_name)
     if not fields:
         return
-    cols = [f"f_{name}" for name in fields]
     if conn.dialect.name == "postgresql":
-        add_word_indexes(conn, table_name, fields)
-        trgm = _trgm_schema(conn)
-        for col in cols:
-            conn.exec_driver_sql(
-                f'CREATE INDEX IF NOT EXISTS "{table_name}__trgm_{col}" '
-                f'ON "{table_name}" USING gin ("{col}" {trgm}.gin_trgm_ops)'
-            )
+        add_word_arrays(conn, table_name, fields)
         return
+    cols = [f"f_{name}" for name in fields]
     # DDL cannot bind identifiers: `table_name` comes from `db.store.table_name_for` and the
     # columns from the promoted field names, both restricted to [a-z0-9_].
     fts = fts_name(table_name)
@@ -62,42 +58,49 @@ def create_text_index(conn: Connection, table_name: str, fields: list[str]) -> N
     conn.exec_driver_sql(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")  # noqa: S608
 
 
-def _trgm_schema(conn: Connection) -> str:
-    """The schema of pg_trgm (quoted), created in `public` if missing: not in the URL's
-    first schema, which may be one a benchmark or a test drops again."""
-    conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
-    schema = conn.exec_driver_sql(
-        "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
-        "WHERE e.extname = 'pg_trgm'"
-    ).scalar_one()
-    return str(conn.dialect.identifier_preparer.quote_identifier(schema))
+#: A maximal run of ASCII letters and digits: the words of the PostgreSQL word arrays.
+_ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
+#: longer words are left to the regex (a GIN entry must fit in a third of a page)
+MAX_INDEXED_WORD = 100
+_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
-def word_vector(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
-    """PostgreSQL: the words of a text as a tsvector, the expression of its word index.
+def ascii_words(text: str) -> list[str]:
+    """PostgreSQL: the words of a text field's array `w_<field>`: each maximal run of
+    ASCII letters and digits, lower-cased, once, up to `MAX_INDEXED_WORD` long.
 
-    Every run of non-alphanumerics becomes a space first, so each of our words stands
-    alone before the 'simple' parser, which lower-cases what it finds and drops nothing
-    (no stop words, no stemming). Constants are inlined: the planner matches a query's
-    expression to the index's by its text.
+    An ASCII word the regex `_PG_WORD` finds as a whole word has no letter or digit just
+    before or after it, in any server locale, so it is such a run: the array holds every
+    ASCII word the regex can match (the candidates are a superset; the regex decides).
+    Which characters beyond ASCII are letters is up to the server's locale, so words with
+    them are not looked up in the array.
     """
-    spaced = sa.func.regexp_replace(
-        column,
-        sa.literal_column("'[^[:alnum:]]+'"),
-        sa.literal_column("' '"),
-        sa.literal_column("'g'"),
-    )
-    return sa.func.to_tsvector(sa.literal_column("'simple'::regconfig"), spaced)
+    return list({w.lower() for w in _ASCII_WORD.findall(text) if len(w) <= MAX_INDEXED_WORD})
 
 
-def add_word_indexes(conn: Connection, table_name: str, fields: list[str]) -> None:
-    """PostgreSQL: create the word indexes of `fields` that are missing (the fields a
-    table gains keep the indexes of those it had)."""
+def word_array_name(field: str) -> str:
+    return f"w_{field}"
+
+
+def add_word_arrays(conn: Connection, table_name: str, fields: list[str]) -> None:
+    """PostgreSQL: give each text field its word array and the array's GIN index where
+    missing (a field a table gains), filling the array of the rows already there as
+    `ascii_words` does (lower-cased by `translate`, whatever the server's locale)."""
     for name in fields:
-        vector = word_vector(sa.column(f"f_{name}")).compile(dialect=conn.dialect)
+        column = word_array_name(name)
+        if column not in {c["name"] for c in sa.inspect(conn).get_columns(table_name)}:
+            conn.exec_driver_sql(
+                f'ALTER TABLE "{table_name}" ADD COLUMN "{column}" text[] COLLATE "C"'
+            )
+            conn.exec_driver_sql(
+                f'UPDATE "{table_name}" SET "{column}" = ARRAY('  # noqa: S608
+                f"SELECT DISTINCT translate(m[1], '{_UPPER}', '{_UPPER.lower()}') "
+                f"FROM regexp_matches(\"f_{name}\", '[A-Za-z0-9]+', 'g') AS m "
+                f'WHERE length(m[1]) <= {MAX_INDEXED_WORD}) WHERE "f_{name}" IS NOT NULL'
+            )
         conn.exec_driver_sql(
-            f'CREATE INDEX IF NOT EXISTS "{table_name}__words_f_{name}" '
-            f'ON "{table_name}" USING gin (({vector}))'
+            f'CREATE INDEX IF NOT EXISTS "{table_name}__words_{name}" '
+            f'ON "{table_name}" USING gin ("{column}")'
         )
 
 
@@ -180,12 +183,12 @@ def word_match(
     if dialect == "postgresql":
         any_word = _PG_WORD.format("(?:" + "|".join(words) + ")")
         pattern = _in_order(_PG_WORD, words) if ordered else any_word
-        candidates = _word_prefilter(column, words, ordered=ordered)
+        candidates = _word_prefilter(table.c[word_array_name(field)], words, ordered=ordered)
         if candidates is None:
-            return column.op("~*")(pattern)  # pg_trgm's index serves it
+            return column.op("~*")(pattern)
         # `~*` called as its function: the same test, but no index matches it, so the
-        # planner does not also read pg_trgm's index, whose (lossy) matches would make it
-        # recompute every candidate's word vector
+        # planner cannot pick an index a user added on the column (pg_trgm's, say) over
+        # the word array's
         return sa.and_(candidates, sa.func.texticregexeq(column, pattern))
     fts = sa.table(fts_name(table.name), sa.column("rowid"), sa.column(f"f_{field}"))
     hits = sa.select(fts.c.rowid).where(
@@ -197,40 +200,16 @@ def word_match(
     return found
 
 
-#: longer words are left to the regex (to_tsvector drops words over 2047 bytes)
-MAX_INDEXED_WORD = 100
-
-
 def _word_prefilter(
-    column: sa.ColumnElement[Any], words: list[str], *, ordered: bool
+    array: sa.ColumnElement[Any], words: list[str], *, ordered: bool
 ) -> sa.ColumnElement[bool] | None:
-    """PostgreSQL: the rows the word index finds for `words` (a superset of the matches;
-    the regex decides), or None where it cannot answer.
-
-    Only ASCII words are looked up: a whole ASCII word stands alone in `word_vector`'s
-    text, spaced apart, and the parser reads it as it reads the same word alone. Beyond
-    ASCII, which characters are letters, and how they fold case, is up to the server's
-    locale and may differ between the parser and the regex. The parser may also cut an
-    ASCII word ("1e5x" is '1e5' and 'x'), so each word goes through it too
-    (`plainto_tsquery`) and all its parts are required.
-    """
+    """PostgreSQL: the rows whose word array holds all of `words` (`ordered`) or any of
+    them, a superset of the matches (the regex decides); None where the array cannot
+    answer: a word beyond ASCII, or longer than `MAX_INDEXED_WORD` (see `ascii_words`)."""
     if not all(w.isascii() and len(w) <= MAX_INDEXED_WORD for w in words):
         return None
-    simple: sa.ColumnElement[Any] = sa.literal_column("'simple'::regconfig")
-    if ordered:
-        query: sa.ColumnElement[Any] = sa.func.plainto_tsquery(simple, " ".join(words))
-    else:
-        # tsquery || tsquery: either; paired up as a balanced tree (a chain of hundreds
-        # of words would be as deep as it is long, past the compiler's recursion)
-        queries: list[sa.ColumnElement[Any]] = [
-            sa.func.plainto_tsquery(simple, word) for word in words
-        ]
-        while len(queries) > 1:
-            pairs = zip(queries[::2], queries[1::2], strict=False)
-            paired = [left.op("||")(right) for left, right in pairs]
-            queries = paired + queries[len(paired) * 2 :]
-        query = queries[0]
-    return word_vector(column).op("@@")(query)
+    wanted = sa.literal(sorted({w.lower() for w in words}), postgresql.ARRAY(sa.Text))
+    return array.op("@>" if ordered else "&&")(wanted)
 
 
 def _fts_query(words: list[str], *, ordered: bool) -> str:

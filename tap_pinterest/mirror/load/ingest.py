@@ -32,6 +32,7 @@ from typing_extensions import override
 from tap_pinterest.mirror.db import dialects
 from tap_pinterest.mirror.db.errors import InputError, RecordKeyError
 from tap_pinterest.mirror.db.schema import UNDECLARED
+from tap_pinterest.mirror.db.textsearch import ascii_words
 from tap_pinterest.mirror.db.types import Batch, StreamInfo
 
 _NULL = msgspec.Raw(b"null")
@@ -238,6 +239,8 @@ class RowEncoder:
         self._keys_of = {name: info.compact_key(name) for name in info.codes}
         # the store reads the promoted values in `info.columns` order
         self._promoted = list(info.columns)
+        # PostgreSQL: each text field's word array (`db.textsearch.ascii_words`)
+        self._text_fields = list(info.text_fields) if copy else []
         # pk -> (record text, version, promoted values); None text: delete
         self._pending: dict[str, tuple[bytes | None, int | None, bytes]] = {}
 
@@ -276,6 +279,10 @@ class RowEncoder:
         }
         text = msgspec.json.encode(stored)
         cells = b",".join(bytes(fields.get(c, _NULL)) for c in self._promoted)
+        if self._copy:
+            # COPY text: the promoted values as one JSON array, then the word arrays
+            words = (_copy_words(fields.get(name)) for name in self._text_fields)
+            cells = b"\t".join((_copy_field(b"[%b]" % cells), *words))
         self._pending[pk] = (text, version, cells)
 
     def _pk(self, fields: dict[str, msgspec.Raw], text: bytes) -> str:
@@ -320,16 +327,29 @@ def _copy_field(value: bytes) -> bytes:
     return value
 
 
+def _copy_words(raw: msgspec.Raw | None) -> bytes:
+    """A text field's word array as a COPY field (`\\N` for null): its words are ASCII
+    letters and digits, so the array literal needs no quoting or escapes."""
+    if raw is None or raw == _NULL:
+        return b"\\N"
+    value = _decode_any.decode(raw)
+    # the array must hold the words of the text the column holds: a value that is not a
+    # string is stored as its JSON text
+    text = value if isinstance(value, str) else bytes(raw).decode()
+    return b"{%b}" % ",".join(ascii_words(text)).encode()
+
+
 def _copy_text(pending: dict[str, tuple[bytes | None, int | None, bytes]]) -> bytes:
-    """The rows to write as COPY text lines: `_pk`, `_version`, `_record`, and the
-    promoted values as one JSON array (`load.pgcopy` types them)."""
+    """The rows to write as COPY text lines: `_pk`, `_version`, `_record`, the promoted
+    values as one JSON array and the text fields' word arrays (`load.pgcopy` types
+    them; `RowEncoder` prepared the last two)."""
     lines = [
-        b"%b\t%b\t%b\t[%b]\n"
+        b"%b\t%b\t%b\t%b\n"
         % (
             _copy_field(pk.encode()),
             b"\\N" if version is None else b"%d" % version,
             _copy_field(text),
-            _copy_field(cells),
+            cells,
         )
         for pk, (text, version, cells) in pending.items()
         if text is not None

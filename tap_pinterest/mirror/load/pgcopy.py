@@ -10,7 +10,8 @@ emptied for the next batch.
 The stage is a TEMP table of the writer's session (it keeps one connection for the
 whole run), created on its first batch: `_pk`, `_version`, `_record` (JSONB) and
 `_cells`, the promoted values as one JSON array, typed by the upsert as `db.store`
-types them everywhere (`json_value`).
+types them everywhere (`json_value`), and the text fields' word arrays (`w_<field>`,
+made by the loader: `db.textsearch.ascii_words`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from tap_pinterest.mirror.db import dialects
+from tap_pinterest.mirror.db import dialects, textsearch
 from tap_pinterest.mirror.db.store import json_value
 
 if TYPE_CHECKING:
@@ -42,13 +43,16 @@ class CopyUpsert:
     @classmethod
     def build(cls, info: StreamInfo) -> CopyUpsert:
         table = info.table
+        words = [textsearch.word_array_name(name) for name in info.text_fields]
         stage = sa.Table(
-            f"{table.name}__stage",
+            # per generation: a generation may add text fields, so word arrays to stage
+            f"{table.name}__stage{info.generation}",
             sa.MetaData(),
             sa.Column("_pk", sa.Text),
             sa.Column("_version", sa.BigInteger),
             sa.Column("_record", postgresql.JSONB),
             sa.Column("_cells", postgresql.JSONB),
+            *(sa.Column(name, postgresql.ARRAY(sa.Text)) for name in words),
             schema="pg_temp",
         )
         columns: dict[str, sa.ColumnElement[Any]] = {
@@ -58,12 +62,15 @@ class CopyUpsert:
         }
         for i, (col, kind) in enumerate(info.columns.items()):
             columns[f"f_{col}"] = json_value(stage.c._cells[i], kind)
+        for name in words:
+            columns[name] = stage.c[name]
         select = sa.select(*columns.values())
         # identifiers come from `db.store.table_name_for`, restricted to [a-z0-9_]
         qualified = f'pg_temp."{stage.name}"'
         return cls(
             create_stage=sa.schema.CreateTable(stage, if_not_exists=True),
-            copy=f"COPY {qualified} (_pk, _version, _record, _cells) FROM STDIN",
+            copy=f"COPY {qualified} ({', '.join(['_pk, _version, _record, _cells', *words])}) "
+            "FROM STDIN",
             upsert=dialects.upsert("postgresql", table, list(columns), select),
             clear=f"TRUNCATE {qualified}",
         )

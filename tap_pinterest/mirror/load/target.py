@@ -71,6 +71,11 @@ COMMIT_ROWS = 100_000
 COMMIT_SECONDS = 5.0
 #: Default least time between two STATE messages the target writes (each commits first).
 STATE_SECONDS = 5.0
+#: How long a thread may hold the GIL while another waits for it (Python's default is
+#: 5 ms). The writer thread needs the GIL for a moment after each statement it sends, and
+#: while the main thread parses the next batch it waited up to 5 ms each time, with the
+#: database idle: at 0.5 ms PostgreSQL loaded 13% more records a second.
+SWITCH_INTERVAL = 0.0005
 #: The clock of the STATE interval (tests replace it).
 clock = time.monotonic
 
@@ -150,6 +155,7 @@ class TargetPinterestMirror(Target):
     def invoke(cls, *args: Any, **kwargs: Any) -> None:
         """The command line: a database that cannot be used is one error line (the
         traceback is logged at debug level: LOGLEVEL=debug) and exit status 1."""
+        sys.setswitchinterval(SWITCH_INTERVAL)  # the target's own process
         try:
             super().invoke(*args, **kwargs)
         except (DatabaseError, InputError) as error:

@@ -19,8 +19,8 @@ holds no NUL and no lone surrogate, numbers are finite.
 Text: `like` is a case-insensitive LIKE (`%` and `_` wildcards, a backslash takes the
 next character as it is: `\\%` is a percent sign). `fuzzy` and `keyword`
 split the value into words; on the indexed text fields (title, description, name, note)
-they match whole words (FTS5 on SQLite; on PostgreSQL a word regex, behind a GIN word
-index for ASCII words and pg_trgm for the others; see `db.textsearch`):
+they match whole words (FTS5 on SQLite; on PostgreSQL a word regex, behind a GIN index
+of the field's ASCII words; see `db.textsearch`):
 fuzzy = every word, in order, anything between ("red dress" matches "Red summer dress");
 keyword = any of the words. On other string fields they match substrings.
 
