@@ -119,6 +119,27 @@ def _anchor(heading: str) -> str:
     return words.replace(" ", "-")
 
 
+def test_every_tap_setting_the_docs_name_in_the_environment_exists() -> None:
+    """`TAP_PINTEREST_<SETTING>` in the README and docs/ names a setting of the tap (a
+    renamed setting left in an example is silently ignored by Meltano)."""
+    docs = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+    named = {
+        (doc.name, match)
+        for doc in docs
+        for match in re.findall(r"TAP_PINTEREST_([A-Z][A-Z_]*[A-Z])", doc.read_text())
+    }
+    assert named  # the check reads something
+    # `TAP_PINTEREST__ACCOUNTS_<SETTING>`: the setting of the inheriting plugin;
+    # `TAP_PINTEREST_LOGLEVEL` is read by the singer-sdk itself
+    unknown = {
+        (doc, name)
+        for doc, name in named
+        if re.sub(r"^_(ACCOUNTS|USER)_", "", name).lower()
+        not in {*sync_docs.OWN_SETTINGS, "loglevel"}
+    }
+    assert not unknown
+
+
 def test_every_relative_link_in_the_docs_resolves() -> None:
     pages = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
     assert len(pages) > 1
