@@ -24,8 +24,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from tap_speed import catalog  # benchmarks/ is the script's directory
+
 from tap_pinterest.simulator import Simulator
-from tap_pinterest.tap import TapPinterest
 
 
 def expected_counts(sim: Simulator) -> dict[str, int]:
@@ -61,12 +62,7 @@ ENTITY_STREAMS = {
 
 def entity_catalog(sim: Simulator) -> dict:
     """The tap's catalog with the entity streams selected and the analytics ones not."""
-    catalog = TapPinterest(config=sim.tap_config()).catalog_dict
-    for entry in catalog["streams"]:
-        for metadata in entry["metadata"]:
-            if metadata["breadcrumb"] == []:
-                metadata["metadata"]["selected"] = entry["tap_stream_id"] in ENTITY_STREAMS
-    return catalog
+    return catalog(sim, tuple(ENTITY_STREAMS))
 
 
 def list_sizes(sim: Simulator) -> list[tuple[str, int]]:

@@ -146,11 +146,6 @@ class FanOut:
         while (prefetch := self._tasks.get()) is not None:
             prefetch.run()
 
-    @property
-    def waiting(self) -> int:
-        """Contexts started ahead by :meth:`start` and not taken yet."""
-        return len(self._waiting)
-
     def _submit(self, fetch: Fetch) -> Prefetch:
         prefetch = Prefetch(fetch)
         self._queue(prefetch)
