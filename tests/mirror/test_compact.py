@@ -127,3 +127,38 @@ def test_a_field_declared_later_is_found_in_older_records(db_url: str) -> None:
         assert [r["id"] for r in hits] == ["item007"]
         hits = m.search("items", {"filter": {"gte": {"rank": 3}}})["data"]
         assert [r["id"] for r in hits] == ["item007"]
+
+
+def test_promoted_values_are_the_records_values(db_url: str) -> None:
+    """The typed columns hold each value as the record has it: a string with escapes
+    (PostgreSQL's COPY sends it as text), a number in a string field and an integer
+    field (typed from the JSON array of promoted values), null."""
+    schema = {"properties": {"id": S, "status": S, "title": S, "rank_id": {"type": "integer"}}}
+    odd = 'say "hi" \\ caf\u00e9\tthen\nmore \\N'
+    lines = [
+        json.dumps(schema_message("items", schema, ["id"])),
+        json.dumps({"type": "RECORD", "stream": "items", "record": {
+            "id": "a", "status": odd, "title": "plain words", "rank_id": 5}}),
+        # the same escapes as \u sequences, and a raw non-ASCII character
+        '{"type": "RECORD", "stream": "items", "record": {"id": "b", '
+        '"status": "\\u0073ay \\"hi\\" \\\\ caf\\u00e9\\tthen\\nmore \\\\N", "title": "é"}}',
+        json.dumps({"type": "RECORD", "stream": "items", "record": {
+            "id": "c", "status": 42, "title": None, "rank_id": None}}),
+    ]  # fmt: skip
+    _lines(db_url, lines)
+    engine = sa.create_engine(db_url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT _pk, f_status, f_title, f_rank_id FROM mirror_items ORDER BY _pk")
+        ).all()
+    engine.dispose()
+    assert [tuple(r) for r in rows] == [
+        ("a", odd, "plain words", 5),
+        ("b", odd, "é", None),
+        ("c", "42", None, None),
+    ]
+    with Mirror(db_url) as m:
+        for status, ids in ((odd, ["a", "b"]), ("42", ["c"])):
+            found = m.search("items", {"filter": {"eq": {"status": status}}})["data"]
+            assert [r["id"] for r in found] == ids
+        assert m.get("items", "c")["status"] == 42
