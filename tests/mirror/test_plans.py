@@ -59,15 +59,16 @@ def search_plan(
     statement: int = -1,
     disable: tuple[str, ...] = ("seqscan", "bitmapscan"),
 ) -> str:
-    """EXPLAIN of a statement (by default the last) reading the table for the `page`-th
-    page of a search, with the `disable`d plan types switched off."""
+    """EXPLAIN of a statement (by default the last) reading the table's records for the
+    `page`-th page of a search, with the `disable`d plan types switched off."""
     with Mirror(url) as m:
         cursor = None
         for _ in range(page - 1):
             cursor = m.search("items", query, limit=5, cursor=cursor)["meta"]["cursor"]
         with statements() as seen:
             m.search("items", query, limit=5, cursor=cursor)
-    sql, params = [(sql, p) for sql, p in seen if "FROM mirror_items" in sql][statement]
+    reads = [(sql, p) for sql, p in seen if "FROM mirror_items" in sql and "_record" in sql]
+    sql, params = reads[statement]
     engine = sa.create_engine(url)
     with engine.begin() as conn:
         for plan_type in disable:

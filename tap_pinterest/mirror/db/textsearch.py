@@ -85,7 +85,18 @@ def word_array_name(field: str) -> str:
 def add_word_arrays(conn: Connection, table_name: str, fields: list[str]) -> None:
     """PostgreSQL: give each text field its word array and the array's GIN index where
     missing (a field a table gains), filling the array of the rows already there as
-    `ascii_words` does (lower-cased by `translate`, whatever the server's locale)."""
+    `ascii_words` does (lower-cased by `translate`, whatever the server's locale).
+
+    And a BRIN index of `_rowid`: a text scan reads its matches in windows of `_rowid`
+    (`query.paging`), and rows lie in the table in about that order, so the index gives
+    a window's pages from a summary per 128 pages, where the key's b-tree lists every
+    row of the window (224,000 rows of 1M pins: 45 ms from the b-tree on a busy machine,
+    4 to 6 ms from BRIN; 3 ms at 10M).
+    """
+    conn.exec_driver_sql(
+        f'CREATE INDEX IF NOT EXISTS "{table_name}__rowid_brin" '
+        f'ON "{table_name}" USING brin (_rowid) WITH (autosummarize = on)'
+    )
     for name in fields:
         column = word_array_name(name)
         if column not in {c["name"] for c in sa.inspect(conn).get_columns(table_name)}:
@@ -157,6 +168,10 @@ class TextScan:
     #: read in windows of `_rowid` (`query.paging`): PostgreSQL's word index yields its matches
     #: in no order, so without a window a common word would be read whole and sorted
     windowed: bool = False
+    #: PostgreSQL: the part of `where` the word index answers (the word array holds the
+    #: words), whose row estimate sizes the first window; None where the array cannot
+    #: answer (the scan reads the table)
+    candidates: sa.ColumnElement[bool] | None = None
 
 
 def word_scan(
@@ -165,7 +180,8 @@ def word_scan(
     """`word_match` as a scan in `_rowid` order (the filter is that one condition)."""
     if dialect == "postgresql":
         where = word_match(dialect, table, field, words, ordered=ordered)
-        return TextScan(table, where, table.c._rowid, windowed=True)
+        candidates = _word_prefilter(table.c[word_array_name(field)], words, ordered=ordered)
+        return TextScan(table, where, table.c._rowid, windowed=True, candidates=candidates)
     fts = sa.table(fts_name(table.name), sa.column("rowid"), sa.column(f"f_{field}")).alias("fts")
     where = fts.c[f"f_{field}"].op("MATCH")(_fts_query(words, ordered=ordered))
     if ordered and len(words) > 1:

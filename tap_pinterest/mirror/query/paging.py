@@ -65,9 +65,12 @@ def page(  # noqa: PLR0917
     return list(conn.execute(base.where(_after(keys, [*values, last_rowid])).limit(limit + 1)))
 
 
-#: `_rowid`s the first window of a windowed text scan spans, and the most the second may
+#: `_rowid`s the first window of a windowed text scan spans at least
 FIRST_WINDOW = 32_768
-MAX_WINDOW = 4 * FIRST_WINDOW
+#: the first window is sized to hold this many times the matches a page needs, at the
+#: density the planner estimates for the word index's candidates (an estimate that
+#: assumes the words independent, and ignores their order, is often off by 2x)
+HEADROOM = 4
 
 
 def _scan_page(
@@ -75,34 +78,52 @@ def _scan_page(
 ) -> list[Any]:
     """Up to limit+1 matches of a text `scan` after `last_rowid`, in `_rowid` order.
 
-    A windowed scan reads at most three ranges of `_rowid`: the next FIRST_WINDOW, then a
-    window sized from the matches seen in the first (twice what should hold the rest of
-    the page, at most MAX_WINDOW), then everything after. A page of a common word stops
-    in the first window instead of gathering and sorting all its matches; a word that is
-    rare here goes on to the word index over the rest of the table.
+    A windowed scan reads at most three ranges of `_rowid`: a first window sized from
+    the estimated density of matches, then one sized from the matches it found (twice
+    what should hold the rest of the page), then everything after. Each window asks the
+    word index for its words' whole lists, whose length grows with the table, so a page
+    takes one or two windows where it can; a window that would span half of the rows
+    left, or the estimate of a rare word, reads everything after at once instead.
     """
     stmt = sa.select(scan.rowid, table.c._record).select_from(scan.source).where(scan.where)
     stmt = stmt.order_by(scan.rowid)
     rows: list[Any] = []
-    low, window = last_rowid, FIRST_WINDOW if scan.windowed else None
+    low = last_rowid or 0
+    top, window = _first_window(conn, table, scan, low, limit) if scan.windowed else (0, None)
     for windows_left in (2, 1, 0):
-        part = stmt if low is None else stmt.where(scan.rowid > low)
-        if window is None or not windows_left:
+        part = stmt.where(scan.rowid > low) if low else stmt
+        if window is None or not windows_left or 2 * window >= top - low:
             rows.extend(conn.execute(part.limit(limit + 1 - len(rows))))
             break
-        high = (low or 0) + window
+        high = low + window
         found = conn.execute(part.where(scan.rowid <= high).limit(limit + 1 - len(rows))).all()
         rows.extend(found)
         if len(rows) > limit:
             break
-        # the next window holds, at the density seen, twice what the page still lacks;
-        # a wider one costs more than the word index's matches over the rest of the table
-        if found:
-            window = math.ceil(2 * (limit + 1 - len(rows)) * window / len(found))
-        if not found or window > MAX_WINDOW:
-            window = None
+        # the next window holds, at the density seen, twice what the page still lacks
+        window = math.ceil(2 * (limit + 1 - len(rows)) * window / len(found)) if found else None
         low = high
     return rows
+
+
+def _first_window(
+    conn: Connection, table: sa.Table, scan: textsearch.TextScan, low: int, limit: int
+) -> tuple[int, int | None]:
+    """The table's highest `_rowid`, and the first window of a windowed scan after `low`
+    (None: read the rest at once)."""
+    top = conn.execute(sa.select(sa.func.max(table.c._rowid))).scalar()
+    if top is None or top <= low:
+        return 0, None
+    if scan.candidates is None:
+        return top, FIRST_WINDOW
+    candidates = sa.select(sa.literal(1)).select_from(table).where(scan.candidates)
+    compiled = candidates.compile(dialect=conn.dialect)
+    plan = conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params).scalar()
+    estimated = plan[0]["Plan"]["Plan Rows"] if plan else 0
+    density = estimated / top
+    if density <= 0:
+        return top, None
+    return top, max(FIRST_WINDOW, math.ceil(HEADROOM * (limit + 1) / density))
 
 
 def _page_single_key(  # noqa: PLR0917
