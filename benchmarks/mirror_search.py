@@ -9,13 +9,18 @@ rarest words, a word that matches nothing), the next page of a keyword search, a
 sorted pages read with a cursor at several depths.
 
 Each case runs twice over the same searches: the first pass reads what the page cache
-holds after loading (at 10M records the database is larger than the cache, so many
-pages come from disk), the second reads the pages the first brought in (`warm`).
+holds (at 10M records the database is larger than the cache, so many pages come from
+disk), the second reads the pages the first brought in (`warm`). With `--cold` the
+database's files are dropped from the kernel's page cache before each first pass
+(`posix_fadvise`), so it reads every page from disk: the SQLite file, or PostgreSQL's
+files of the table and its indexes (the data directory must be readable: run as root
+or as the server's user; the server's own shared buffers are not dropped).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -25,6 +30,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
 from tap_pinterest.mirror import Mirror
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -33,8 +40,55 @@ from mirror_data import base_pins
 E = "board_pins"
 
 
-def timed(mirror: Mirror, runs: list[dict[str, Any]]) -> str:
-    """p50 and p95 of the searches `runs`, in a first pass and again (warm)."""
+def database_files(args: argparse.Namespace) -> list[Path]:
+    """The files holding the stream's table and indexes."""
+    if not args.url:
+        return [Path(args.db), Path(f"{args.db}-wal")]
+    engine = sa.create_engine(args.url)
+    with engine.connect() as conn:
+        table = conn.exec_driver_sql(
+            "SELECT table_name FROM mirror_streams WHERE stream = %(s)s", {"s": E}
+        ).scalar_one()
+        data = Path(conn.exec_driver_sql("SHOW data_directory").scalar_one())
+        paths = (
+            conn.exec_driver_sql(
+                "SELECT pg_relation_filepath(c.oid) FROM pg_class c WHERE c.oid IN "
+                "(SELECT CAST(%(t)s AS regclass) UNION SELECT indexrelid FROM pg_index "
+                "WHERE indrelid = CAST(%(t)s AS regclass) UNION SELECT reltoastrelid FROM pg_class "
+                "WHERE oid = CAST(%(t)s AS regclass) AND reltoastrelid <> 0)",
+                {"t": table},
+            )
+            .scalars()
+            .all()
+        )
+    engine.dispose()
+    # a relation over 1 GB is in segments (base/1/2, base/1/2.1, ...), beside its maps
+    names = {Path(p).name for p in paths}
+    directory = (data / paths[0]).parent
+    return [
+        f
+        for f in directory.iterdir()
+        if f.name.split(".")[0].removesuffix("_fsm").removesuffix("_vm") in names
+    ]
+
+
+def evict(files: list[Path]) -> None:
+    """Drop `files` from the kernel's page cache."""
+    for path in files:
+        if not path.exists():
+            continue
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
+
+
+def timed(mirror: Mirror, runs: list[dict[str, Any]], cold: list[Path] | None = None) -> str:
+    """p50 and p95 of the searches `runs`, in a first pass (after evicting the `cold`
+    files) and again (warm)."""
+    if cold:
+        evict(cold)
     passes = []
     for _ in range(2):
         times = []
@@ -54,8 +108,10 @@ def main() -> None:
     parser.add_argument("--url")
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--limit", type=int, default=100)
+    parser.add_argument("--cold", action="store_true", help="read each first pass from disk")
     args = parser.parse_args()
     mirror = Mirror(args.url or f"sqlite:///{args.db}")
+    cold = database_files(args) if args.cold else None
     total = mirror.stats()[E]["records"]
     rng = random.Random(7)
     words = [w for p in base_pins() for w in p["title"].lower().split() if len(w) > 3]
@@ -85,7 +141,7 @@ def main() -> None:
     }
     print(f"{total:,} {E} records, limit {limit}, {args.runs} runs each")
     for name, runs in cases.items():
-        print(f"{name:<28} {timed(mirror, runs)}", flush=True)
+        print(f"{name:<28} {timed(mirror, runs, cold)}", flush=True)
     # sorted pages with a cursor, at several depths
     query = {"sort": [{"created_at": "desc"}]}
     depths = {0: None}
@@ -102,10 +158,10 @@ def main() -> None:
     for _ in range(20):
         pages.append(mirror.search(E, search, limit=limit, cursor=pages[-1])["meta"]["cursor"])
     runs = [{"query": search, "limit": limit, "cursor": c} for c in pages]
-    print(f"{'keyword next pages':<28} {timed(mirror, runs)}")
+    print(f"{'keyword next pages':<28} {timed(mirror, runs, cold)}")
     for depth, cur in depths.items():
         runs = [{"query": query, "limit": limit, "cursor": cur}] * args.runs
-        print(f"sorted page at depth {depth:<7,} {timed(mirror, runs)}", flush=True)
+        print(f"sorted page at depth {depth:<7,} {timed(mirror, runs, cold)}", flush=True)
     mirror.close()
 
 
