@@ -161,6 +161,22 @@ def test_a_page_of_a_common_word_stops_in_the_first_window(
     assert "_rowid <=" in select
 
 
+def test_the_first_window_is_bounded_where_the_estimate_is_low(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Words that go together are far denser than the planner's estimate: the first
+    window spans at most MAX_FIRST_WINDOW, as every candidate in it is read."""
+    monkeypatch.setattr(paging, "FIRST_WINDOW", 2)
+    monkeypatch.setattr(paging, "MAX_FIRST_WINDOW", 16)
+    monkeypatch.setattr(paging, "HEADROOM", 1000)  # an estimate 1000 times too low
+    load_items(pg_url, [item(i, title=_title(i)) for i in range(N)])
+    with Mirror(pg_url) as m, statements() as seen:
+        page = m.search("items", {"filter": {"keyword": {"title": "every"}}}, limit=5)
+    assert [r["title"] for r in page["data"]] == [_title(i) for i in range(5)]
+    (params,) = [p for s, p in seen if "w_title &&" in s and not s.startswith("EXPLAIN")]
+    assert params["rowid_1"] == 16
+
+
 def test_a_load_leaves_no_pending_gin_entries(pg_url: str) -> None:
     """A search reads a GIN index's pending list whole: the load merges it."""
     load_items(pg_url, [item(i) for i in range(30)])

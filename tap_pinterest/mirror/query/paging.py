@@ -65,11 +65,14 @@ def page(  # noqa: PLR0917
     return list(conn.execute(base.where(_after(keys, [*values, last_rowid])).limit(limit + 1)))
 
 
-#: `_rowid`s the first window of a windowed text scan spans at least
+#: `_rowid`s the first window of a windowed text scan spans at least, and at most
 FIRST_WINDOW = 32_768
+MAX_FIRST_WINDOW = 8 * FIRST_WINDOW
 #: the first window is sized to hold this many times the matches a page needs, at the
 #: density the planner estimates for the word index's candidates (an estimate that
-#: assumes the words independent, and ignores their order, is often off by 2x)
+#: assumes the words independent, and ignores their order, is often off by 2x; for
+#: words that go together it is far too low, hence the upper bound: every candidate in
+#: a window is read)
 HEADROOM = 4
 
 
@@ -123,7 +126,8 @@ def _first_window(
     density = estimated / top
     if density <= 0:
         return top, None
-    return top, max(FIRST_WINDOW, math.ceil(HEADROOM * (limit + 1) / density))
+    wanted = math.ceil(HEADROOM * (limit + 1) / density)
+    return top, min(max(FIRST_WINDOW, wanted), MAX_FIRST_WINDOW)
 
 
 def _page_single_key(  # noqa: PLR0917
