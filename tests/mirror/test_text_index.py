@@ -141,6 +141,7 @@ def test_a_windowed_scan_pages_through_every_match_once(  # noqa: PLR0917
     sized from a dense or a sparse first, then the rest), or so large that the rest of
     the table is read at once."""
     monkeypatch.setattr(paging, "FIRST_WINDOW", first)
+    monkeypatch.setattr(paging, "MIN_FIRST_WINDOW", first)
     monkeypatch.setattr(paging, "HEADROOM", headroom)
     wanted = set(word.split())
     want = [f"item{1000 - i:03d}" for i in range(N) if wanted & set(_title(i).split())]
@@ -152,13 +153,16 @@ def test_a_page_of_a_common_word_stops_in_the_first_window(
 ) -> None:
     """A window sized from the estimate (4 times the 6 rows wanted, as every title has
     the word), where the table is large enough for one: 24 of 120 rows."""
-    monkeypatch.setattr(paging, "FIRST_WINDOW", 8)
+    monkeypatch.setattr(paging, "MIN_FIRST_WINDOW", 8)
     load_items(pg_url, [item(i, title=_title(i)) for i in range(N)])
     with Mirror(pg_url) as m, statements() as seen:
         page = m.search("items", {"filter": {"keyword": {"title": "every"}}}, limit=5)
     assert len(page["data"]) == 5
-    (select,) = [s for s, _ in seen if "w_title &&" in s and not s.startswith("EXPLAIN")]
+    ((select, params),) = [
+        (s, p) for s, p in seen if "w_title &&" in s and not s.startswith("EXPLAIN")
+    ]
     assert "_rowid <=" in select
+    assert params["rowid_1"] == 24
 
 
 def test_the_first_window_is_bounded_where_the_estimate_is_low(
@@ -166,7 +170,7 @@ def test_the_first_window_is_bounded_where_the_estimate_is_low(
 ) -> None:
     """Words that go together are far denser than the planner's estimate: the first
     window spans at most MAX_FIRST_WINDOW, as every candidate in it is read."""
-    monkeypatch.setattr(paging, "FIRST_WINDOW", 2)
+    monkeypatch.setattr(paging, "MIN_FIRST_WINDOW", 2)
     monkeypatch.setattr(paging, "MAX_FIRST_WINDOW", 16)
     monkeypatch.setattr(paging, "HEADROOM", 1000)  # an estimate 1000 times too low
     load_items(pg_url, [item(i, title=_title(i)) for i in range(N)])

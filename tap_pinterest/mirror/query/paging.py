@@ -65,8 +65,11 @@ def page(  # noqa: PLR0917
     return list(conn.execute(base.where(_after(keys, [*values, last_rowid])).limit(limit + 1)))
 
 
-#: `_rowid`s the first window of a windowed text scan spans at least, and at most
+#: `_rowid`s the first window of a windowed text scan spans where the words have no
+#: estimate (beyond ASCII: not in the word array)
 FIRST_WINDOW = 32_768
+#: the least and the most `_rowid`s a first window sized from an estimate spans
+MIN_FIRST_WINDOW = 1_024
 MAX_FIRST_WINDOW = 8 * FIRST_WINDOW
 #: the first window is sized to hold this many times the matches a page needs, at the
 #: density the planner estimates for the word index's candidates (an estimate that
@@ -127,7 +130,7 @@ def _first_window(
     if density <= 0:
         return top, None
     wanted = math.ceil(HEADROOM * (limit + 1) / density)
-    return top, min(max(FIRST_WINDOW, wanted), MAX_FIRST_WINDOW)
+    return top, min(max(MIN_FIRST_WINDOW, wanted), MAX_FIRST_WINDOW)
 
 
 def _page_single_key(  # noqa: PLR0917
