@@ -69,6 +69,11 @@ def search_plan(
             m.search("items", query, limit=5, cursor=cursor)
     reads = [(sql, p) for sql, p in seen if "FROM mirror_items" in sql and "_record" in sql]
     sql, params = reads[statement]
+    return explain(url, sql, params, disable=disable)
+
+
+def explain(url: str, sql: str, params: Any, *, disable: tuple[str, ...] = ()) -> str:
+    """PostgreSQL's plan of `sql`, with the `disable`d plan types switched off."""
     engine = sa.create_engine(url)
     with engine.begin() as conn:
         for plan_type in disable:

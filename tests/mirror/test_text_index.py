@@ -15,7 +15,7 @@ from tap_pinterest.mirror.db import dialects, textsearch
 from tap_pinterest.mirror.query import paging
 from tests.mirror.conftest import item, load_items, make_url, paged_ids
 from tests.mirror.test_indexes import _index_columns
-from tests.mirror.test_plans import statements
+from tests.mirror.test_plans import explain, statements
 
 TABLE = "mirror_items"
 
@@ -152,17 +152,35 @@ def test_a_page_of_a_common_word_stops_in_the_first_window(
     pg_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A window sized from the estimate (4 times the 6 rows wanted, as every title has
-    the word), where the table is large enough for one: 24 of 120 rows."""
+    the word), where the table is large enough for one: 24 of 120 rows, read in key
+    order without the word index (the GIN index would read the word's whole list)."""
     monkeypatch.setattr(paging, "MIN_FIRST_WINDOW", 8)
     load_items(pg_url, [item(i, title=_title(i)) for i in range(N)])
     with Mirror(pg_url) as m, statements() as seen:
         page = m.search("items", {"filter": {"keyword": {"title": "every"}}}, limit=5)
-    assert len(page["data"]) == 5
-    ((select, params),) = [
-        (s, p) for s, p in seen if "w_title &&" in s and not s.startswith("EXPLAIN")
-    ]
+    assert [r["title"] for r in page["data"]] == [_title(i) for i in range(5)]
+    ((select, params),) = _page_reads(seen)
     assert "_rowid <=" in select
     assert params["rowid_1"] == 24
+    assert "coalesce" in select.lower()
+    plan = explain(pg_url, select, params, disable=("seqscan",))
+    assert "__words_title" not in plan, plan
+
+
+def test_a_rare_word_is_looked_up_in_the_word_index(pg_url: str) -> None:
+    """A first window too wide to read in key order asks the word index."""
+    load_items(pg_url, [item(i, title=_title(i)) for i in range(N)])
+    with Mirror(pg_url) as m, statements() as seen:
+        page = m.search("items", {"filter": {"keyword": {"title": "rare"}}}, limit=5)
+    assert len(page["data"]) == 3
+    (select, params), *_ = _page_reads(seen)
+    assert "coalesce" not in select.lower()
+    plan = explain(pg_url, select, params, disable=("seqscan", "indexscan"))
+    assert "__words_title" in plan, plan
+
+
+def _page_reads(seen: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    return [(s, p) for s, p in seen if "_record" in s and not s.startswith("EXPLAIN")]
 
 
 def test_the_first_window_is_bounded_where_the_estimate_is_low(
@@ -177,7 +195,7 @@ def test_the_first_window_is_bounded_where_the_estimate_is_low(
     with Mirror(pg_url) as m, statements() as seen:
         page = m.search("items", {"filter": {"keyword": {"title": "every"}}}, limit=5)
     assert [r["title"] for r in page["data"]] == [_title(i) for i in range(5)]
-    (params,) = [p for s, p in seen if "w_title &&" in s and not s.startswith("EXPLAIN")]
+    (_, params), *_ = _page_reads(seen)
     assert params["rowid_1"] == 16
 
 

@@ -172,6 +172,9 @@ class TextScan:
     #: words), whose row estimate sizes the first window; None where the array cannot
     #: answer (the scan reads the table)
     candidates: sa.ColumnElement[bool] | None = None
+    #: PostgreSQL: `where` with the array test in a form no index serves, to read common
+    #: words in key order, stopping at the page's last match (`query.paging`)
+    in_key_order: sa.ColumnElement[bool] | None = None
 
 
 def word_scan(
@@ -180,8 +183,25 @@ def word_scan(
     """`word_match` as a scan in `_rowid` order (the filter is that one condition)."""
     if dialect == "postgresql":
         where = word_match(dialect, table, field, words, ordered=ordered)
-        candidates = _word_prefilter(table.c[word_array_name(field)], words, ordered=ordered)
-        return TextScan(table, where, table.c._rowid, windowed=True, candidates=candidates)
+        array = table.c[word_array_name(field)]
+        candidates = _word_prefilter(array, words, ordered=ordered)
+        if candidates is None:
+            return TextScan(table, where, table.c._rowid, windowed=True)
+        # the GIN index serves the array column, not an expression over it
+        unindexed = _word_prefilter(
+            sa.func.coalesce(array, sa.literal([], postgresql.ARRAY(sa.Text))),
+            words,
+            ordered=ordered,
+        )
+        regex = sa.func.texticregexeq(table.c[f"f_{field}"], _pg_pattern(words, ordered=ordered))
+        return TextScan(
+            table,
+            where,
+            table.c._rowid,
+            windowed=True,
+            candidates=candidates,
+            in_key_order=sa.and_(unindexed, regex),
+        )
     fts = sa.table(fts_name(table.name), sa.column("rowid"), sa.column(f"f_{field}")).alias("fts")
     where = fts.c[f"f_{field}"].op("MATCH")(_fts_query(words, ordered=ordered))
     if ordered and len(words) > 1:
@@ -197,8 +217,7 @@ def word_match(
     any of them (keyword). Case-insensitive. `words` hold letters and digits only."""
     column = table.c[f"f_{field}"]
     if dialect == "postgresql":
-        any_word = _PG_WORD.format("(?:" + "|".join(words) + ")")
-        pattern = _in_order(_PG_WORD, words) if ordered else any_word
+        pattern = _pg_pattern(words, ordered=ordered)
         candidates = _word_prefilter(table.c[word_array_name(field)], words, ordered=ordered)
         if candidates is None:
             return column.op("~*")(pattern)
@@ -214,6 +233,13 @@ def word_match(
     if ordered and len(words) > 1:
         return sa.and_(found, _sqlite_in_order(column, words))
     return found
+
+
+def _pg_pattern(words: list[str], *, ordered: bool) -> str:
+    """PostgreSQL: the regex of `word_match`: all `words` in order, or any of them."""
+    if ordered:
+        return _in_order(_PG_WORD, words)
+    return _PG_WORD.format("(?:" + "|".join(words) + ")")
 
 
 def _word_prefilter(

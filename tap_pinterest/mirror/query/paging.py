@@ -77,6 +77,11 @@ MAX_FIRST_WINDOW = 8 * FIRST_WINDOW
 #: words that go together it is far too low, hence the upper bound: every candidate in
 #: a window is read)
 HEADROOM = 4
+#: a first window of at most this many rows is read in key order, without the word
+#: index: each lookup in the index reads its words' whole lists (at 10M pins, 78 ms for
+#: two words in 8% of descriptions each), where reading rows in order stops at the
+#: page's last match (12 ms for the same page of words in 1% of the rows)
+KEY_ORDER_WINDOW = 65_536
 
 
 def _scan_page(
@@ -89,18 +94,25 @@ def _scan_page(
     what should hold the rest of the page), then everything after. Each window asks the
     word index for its words' whole lists, whose length grows with the table, so a page
     takes one or two windows where it can; a window that would span half of the rows
-    left, or the estimate of a rare word, reads everything after at once instead.
+    left, or the estimate of a rare word, reads everything after at once instead. A
+    small first window (common words) reads rows in key order instead, without the
+    word index (`KEY_ORDER_WINDOW`).
     """
-    stmt = sa.select(scan.rowid, table.c._record).select_from(scan.source).where(scan.where)
-    stmt = stmt.order_by(scan.rowid)
+    select = sa.select(scan.rowid, table.c._record).select_from(scan.source)
+    stmt = select.where(scan.where).order_by(scan.rowid)
     rows: list[Any] = []
     low = last_rowid or 0
     top, window = _first_window(conn, table, scan, low, limit) if scan.windowed else (0, None)
+    first = stmt
+    if window is not None and window <= KEY_ORDER_WINDOW and scan.in_key_order is not None:
+        first = select.where(scan.in_key_order).order_by(scan.rowid)
     for windows_left in (2, 1, 0):
         part = stmt.where(scan.rowid > low) if low else stmt
         if window is None or not windows_left or 2 * window >= top - low:
             rows.extend(conn.execute(part.limit(limit + 1 - len(rows))))
             break
+        if windows_left == 2:  # the first window: bounded, so it may read in key order
+            part = first.where(scan.rowid > low) if low else first
         high = low + window
         found = conn.execute(part.where(scan.rowid <= high).limit(limit + 1 - len(rows))).all()
         rows.extend(found)
