@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tap_pinterest.mirror import Mirror
-from tap_pinterest.mirror.db import dialects, textsearch
+from tap_pinterest.mirror.db import database, dialects, textsearch
 from tap_pinterest.mirror.query import paging
 from tests.mirror.conftest import item, load_items, make_url, paged_ids
 from tests.mirror.test_indexes import _index_columns
@@ -232,3 +232,18 @@ def test_a_load_leaves_every_page_summarized_for_the_windows(pg_url: str) -> Non
     engine.dispose()
     assert pages > 128  # a full range at least
     assert left == 0
+
+
+def test_readers_ask_for_pages_ahead_and_the_writer_keeps_the_servers_value(
+    pg_url: str,
+) -> None:
+    """A window's bitmap scan reads rows spread over the table: a reader's session lets
+    PostgreSQL prefetch `READ_AHEAD` pages; the target's session is left as it was."""
+    values = {}
+    for writer in (False, True):
+        engine = database.open_engine(pg_url, writer=writer)
+        with engine.connect() as conn:
+            values[writer] = int(conn.exec_driver_sql("SHOW effective_io_concurrency").scalar())
+        engine.dispose()
+    assert values[False] == max(dialects.READ_AHEAD, values[True])
+    assert values[True] < dialects.READ_AHEAD  # the server's default, 1

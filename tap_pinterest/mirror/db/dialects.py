@@ -91,7 +91,31 @@ def make_engine(url: str | URL, *, writer: bool = False) -> Engine:
         def _begin(conn: Connection) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
 
+    elif not writer:
+        errors = engine.dialect.loaded_dbapi.Error
+
+        @sa.event.listens_for(engine, "connect")
+        def _connect_pg(dbapi_connection: Any, _record: Any) -> None:
+            # A search's bitmap scans read rows spread over the table: let the server ask
+            # for READ_AHEAD pages at once (PostgreSQL's default is 1). On a page cache
+            # emptied of a 10M-pin mirror, a window's 382 rows took 46 ms at 1, 8 at 64.
+            try:
+                with dbapi_connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT set_config('effective_io_concurrency', greatest(%s, "
+                        "current_setting('effective_io_concurrency')::int)::text, false)",
+                        (READ_AHEAD,),
+                    )
+                dbapi_connection.commit()
+            except errors:
+                # a platform without posix_fadvise takes only 0: keep the server's value
+                dbapi_connection.rollback()
+
     return engine
+
+
+#: PostgreSQL readers: pages a bitmap scan may ask for ahead (`effective_io_concurrency`)
+READ_AHEAD = 64
 
 
 def upsert(dialect: str, table: sa.Table, names: list[str], select: sa.Select[Any]) -> Any:
