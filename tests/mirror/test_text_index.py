@@ -153,8 +153,10 @@ def test_a_page_of_a_common_word_stops_in_the_first_window(
 ) -> None:
     """A window sized from the estimate (4 times the 6 rows wanted, as every title has
     the word), where the table is large enough for one: 24 of 120 rows, read in key
-    order without the word index (the GIN index would read the word's whole list)."""
+    order without the word index where the index would list 1/KEY_ORDER_COST of the
+    rows the scan passes (here: 120 listed, 6 passed)."""
     monkeypatch.setattr(paging, "MIN_FIRST_WINDOW", 8)
+    monkeypatch.setattr(paging, "KEY_ORDER_COST", 19)
     load_items(pg_url, [item(i, title=_title(i)) for i in range(N)])
     with Mirror(pg_url) as m, statements() as seen:
         page = m.search("items", {"filter": {"keyword": {"title": "every"}}}, limit=5)
@@ -167,16 +169,44 @@ def test_a_page_of_a_common_word_stops_in_the_first_window(
     assert "__words_title" not in plan, plan
 
 
-def test_a_rare_word_is_looked_up_in_the_word_index(pg_url: str) -> None:
-    """A first window too wide to read in key order asks the word index."""
+@pytest.mark.parametrize(
+    ("word", "cost"),
+    [
+        ("rare", 1),  # a first window too wide to read in key order
+        ("every", 21),  # 6 passed * 21 > 120 listed: the index costs less
+    ],
+)
+def test_where_the_index_costs_less_it_is_asked(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch, word: str, cost: int
+) -> None:
+    monkeypatch.setattr(paging, "MIN_FIRST_WINDOW", 8)
+    monkeypatch.setattr(paging, "KEY_ORDER_COST", cost)
     load_items(pg_url, [item(i, title=_title(i)) for i in range(N)])
     with Mirror(pg_url) as m, statements() as seen:
-        page = m.search("items", {"filter": {"keyword": {"title": "rare"}}}, limit=5)
-    assert len(page["data"]) == 3
+        page = m.search("items", {"filter": {"keyword": {"title": word}}}, limit=5)
+    assert len(page["data"]) == min(5, sum(word in _title(i).split() for i in range(N)))
     (select, params), *_ = _page_reads(seen)
-    assert "coalesce" not in select.lower()
-    plan = explain(pg_url, select, params, disable=("seqscan", "indexscan"))
-    assert "__words_title" in plan, plan
+    assert "coalesce" not in select.lower()  # the form the word index serves
+    if word == "rare":  # (for a word in every row the planner rightly prefers the key)
+        plan = explain(pg_url, select, params, disable=("seqscan", "indexscan"))
+        assert "__words_title" in plan, plan
+
+
+def test_fuzzy_weighs_the_lists_of_all_its_words(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`fuzzy` needs both words, but a lookup reads both lists: "every" lists all 120
+    rows. In key order the scan passes about 14 rows for a page of one (1 in 7 has
+    "some"): 14 * 5 < 120, so it reads in key order (against the 17 rows holding both
+    words it would not)."""
+    monkeypatch.setattr(paging, "MIN_FIRST_WINDOW", 8)
+    monkeypatch.setattr(paging, "KEY_ORDER_COST", 5)
+    load_items(pg_url, [item(i, title=_title(i)) for i in range(N)])
+    with Mirror(pg_url) as m, statements() as seen:
+        page = m.search("items", {"filter": {"fuzzy": {"title": "every some"}}}, limit=1)
+    assert [r["title"] for r in page["data"]] == [_title(3)]
+    (select, _), *_ = _page_reads(seen)
+    assert "coalesce" in select.lower()
 
 
 def _page_reads(seen: list[tuple[str, Any]]) -> list[tuple[str, Any]]:

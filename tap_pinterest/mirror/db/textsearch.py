@@ -175,6 +175,9 @@ class TextScan:
     #: PostgreSQL: `where` with the array test in a form no index serves, to read common
     #: words in key order, stopping at the page's last match (`query.paging`)
     in_key_order: sa.ColumnElement[bool] | None = None
+    #: PostgreSQL: the rows whose array holds any of the words: the lists a lookup in the
+    #: word index reads (`candidates` itself for `keyword`)
+    listed: sa.ColumnElement[bool] | None = None
 
 
 def word_scan(
@@ -194,6 +197,7 @@ def word_scan(
             ordered=ordered,
         )
         regex = sa.func.texticregexeq(table.c[f"f_{field}"], _pg_pattern(words, ordered=ordered))
+        listed = _word_prefilter(array, words, ordered=False) if ordered else candidates
         return TextScan(
             table,
             where,
@@ -201,6 +205,7 @@ def word_scan(
             windowed=True,
             candidates=candidates,
             in_key_order=sa.and_(unindexed, regex),
+            listed=listed,
         )
     fts = sa.table(fts_name(table.name), sa.column("rowid"), sa.column(f"f_{field}")).alias("fts")
     where = fts.c[f"f_{field}"].op("MATCH")(_fts_query(words, ordered=ordered))

@@ -12,6 +12,7 @@ import hashlib
 import json
 import math
 import typing as t
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -77,11 +78,14 @@ MAX_FIRST_WINDOW = 8 * FIRST_WINDOW
 #: words that go together it is far too low, hence the upper bound: every candidate in
 #: a window is read)
 HEADROOM = 4
-#: a first window of at most this many rows is read in key order, without the word
-#: index: each lookup in the index reads its words' whole lists (at 10M pins, 78 ms for
-#: two words in 8% of descriptions each), where reading rows in order stops at the
-#: page's last match (12 ms for the same page of words in 1% of the rows)
+#: A first window of at most this many rows may be read in key order, without the word
+#: index: a lookup in the index reads its words' whole lists (at 10M pins, 78 ms for
+#: two words in 8% of descriptions each, 46 ns a row listed), where reading rows in order
+#: stops at the page's last match (12 ms for the same page of words in 1% of the rows,
+#: 1.5 µs a row passed). It is, where it passes fewer than 1/KEY_ORDER_COST of the rows
+#: the index would list.
 KEY_ORDER_WINDOW = 65_536
+KEY_ORDER_COST = 30
 
 
 def _scan_page(
@@ -102,9 +106,10 @@ def _scan_page(
     stmt = select.where(scan.where).order_by(scan.rowid)
     rows: list[Any] = []
     low = last_rowid or 0
-    top, window = _first_window(conn, table, scan, low, limit) if scan.windowed else (0, None)
+    start = _first_window(conn, table, scan, low, limit) if scan.windowed else _Window(0, None)
+    top, window = start.top, start.span
     first = stmt
-    if window is not None and window <= KEY_ORDER_WINDOW and scan.in_key_order is not None:
+    if start.key_order and scan.in_key_order is not None:
         first = select.where(scan.in_key_order).order_by(scan.rowid)
     for windows_left in (2, 1, 0):
         part = stmt.where(scan.rowid > low) if low else stmt
@@ -124,25 +129,44 @@ def _scan_page(
     return rows
 
 
+@dataclass
+class _Window:
+    """How a windowed scan starts: the table's highest `_rowid`, the first window's
+    span (None: read the rest at once) and whether it reads in key order."""
+
+    top: int
+    span: int | None
+    key_order: bool = False
+
+
 def _first_window(
     conn: Connection, table: sa.Table, scan: textsearch.TextScan, low: int, limit: int
-) -> tuple[int, int | None]:
-    """The table's highest `_rowid`, and the first window of a windowed scan after `low`
-    (None: read the rest at once)."""
+) -> _Window:
+    """The first window of a windowed scan after `low`."""
     top = conn.execute(sa.select(sa.func.max(table.c._rowid))).scalar()
     if top is None or top <= low:
-        return 0, None
-    if scan.candidates is None:
-        return top, FIRST_WINDOW
-    candidates = sa.select(sa.literal(1)).select_from(table).where(scan.candidates)
-    compiled = candidates.compile(dialect=conn.dialect)
-    plan = conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params).scalar()
-    estimated = plan[0]["Plan"]["Plan Rows"] if plan else 0
-    density = estimated / top
+        return _Window(0, None)
+    if scan.candidates is None or scan.listed is None:
+        return _Window(top, FIRST_WINDOW)
+    density = _estimated_rows(conn, table, scan.candidates) / top
     if density <= 0:
-        return top, None
-    wanted = math.ceil(HEADROOM * (limit + 1) / density)
-    return top, min(max(MIN_FIRST_WINDOW, wanted), MAX_FIRST_WINDOW)
+        return _Window(top, None)
+    span = min(max(MIN_FIRST_WINDOW, math.ceil(HEADROOM * (limit + 1) / density)), MAX_FIRST_WINDOW)
+    if span > KEY_ORDER_WINDOW or scan.in_key_order is None:
+        return _Window(top, span)
+    # reading in key order costs the rows it passes before the page's last match; the
+    # word index, the length of its words' lists
+    listed = _estimated_rows(conn, table, scan.listed) if scan.listed is not scan.candidates else 0
+    passed = (limit + 1) / density
+    return _Window(top, span, key_order=passed * KEY_ORDER_COST < (listed or density * top))
+
+
+def _estimated_rows(conn: Connection, table: sa.Table, where: sa.ColumnElement[bool]) -> float:
+    """The planner's estimate of the rows of `table` where `where` holds."""
+    stmt = sa.select(sa.literal(1)).select_from(table).where(where)
+    compiled = stmt.compile(dialect=conn.dialect)
+    plan = conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params).scalar()
+    return plan[0]["Plan"]["Plan Rows"] if plan else 0
 
 
 def _page_single_key(  # noqa: PLR0917
