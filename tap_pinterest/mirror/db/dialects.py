@@ -24,6 +24,8 @@ JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 #: SQLite page cache of the target's connection: the indexes' pages a batch touches stay
 #: in memory between batches (bounded: it does not grow with the mirror).
 WRITER_CACHE_KIB = 16_000
+#: PostgreSQL readers: pages a bitmap scan may ask for ahead (`effective_io_concurrency`)
+READ_AHEAD = 64
 
 
 def _json_default(value: object) -> object:
@@ -112,10 +114,6 @@ def make_engine(url: str | URL, *, writer: bool = False) -> Engine:
                 dbapi_connection.rollback()
 
     return engine
-
-
-#: PostgreSQL readers: pages a bitmap scan may ask for ahead (`effective_io_concurrency`)
-READ_AHEAD = 64
 
 
 def upsert(dialect: str, table: sa.Table, names: list[str], select: sa.Select[Any]) -> Any:

@@ -188,14 +188,14 @@ def word_scan(
         where = word_match(dialect, table, field, words, ordered=ordered)
         array = table.c[word_array_name(field)]
         candidates = _word_prefilter(array, words, ordered=ordered)
-        if candidates is None:
-            return TextScan(table, where, table.c._rowid, windowed=True)
         # the GIN index serves the array column, not an expression over it
         unindexed = _word_prefilter(
             sa.func.coalesce(array, sa.literal([], postgresql.ARRAY(sa.Text))),
             words,
             ordered=ordered,
         )
+        if candidates is None or unindexed is None:
+            return TextScan(table, where, table.c._rowid, windowed=True)
         regex = sa.func.texticregexeq(table.c[f"f_{field}"], _pg_pattern(words, ordered=ordered))
         listed = _word_prefilter(array, words, ordered=False) if ordered else candidates
         return TextScan(

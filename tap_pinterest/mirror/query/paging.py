@@ -99,8 +99,8 @@ def _scan_page(
     word index for its words' whole lists, whose length grows with the table, so a page
     takes one or two windows where it can; a window that would span half of the rows
     left, or the estimate of a rare word, reads everything after at once instead. A
-    small first window (common words) reads rows in key order instead, without the
-    word index (`KEY_ORDER_WINDOW`).
+    small first window (common words) reads rows in key order, without the word index,
+    where that costs less (`KEY_ORDER_WINDOW`, `KEY_ORDER_COST`).
     """
     select = sa.select(scan.rowid, table.c._record).select_from(scan.source)
     stmt = select.where(scan.where).order_by(scan.rowid)
