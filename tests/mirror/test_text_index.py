@@ -153,10 +153,11 @@ def test_a_page_of_a_common_word_stops_in_the_first_window(
 ) -> None:
     """A window sized from the estimate (4 times the 6 rows wanted, as every title has
     the word), where the table is large enough for one: 24 of 120 rows, read in key
-    order without the word index where the index would list 1/KEY_ORDER_COST of the
-    rows the scan passes (here: 120 listed, 6 passed)."""
+    order without the word index where that costs less than the lookup (here: 6 rows
+    passed, 120 listed and found)."""
     monkeypatch.setattr(paging, "MIN_FIRST_WINDOW", 8)
     monkeypatch.setattr(paging, "KEY_ORDER_COST", 19)
+    monkeypatch.setattr(paging, "RESULT_COST", 0)
     load_items(pg_url, [item(i, title=_title(i)) for i in range(N)])
     with Mirror(pg_url) as m, statements() as seen:
         page = m.search("items", {"filter": {"keyword": {"title": "every"}}}, limit=5)
@@ -181,6 +182,7 @@ def test_where_the_index_costs_less_it_is_asked(
 ) -> None:
     monkeypatch.setattr(paging, "MIN_FIRST_WINDOW", 8)
     monkeypatch.setattr(paging, "KEY_ORDER_COST", cost)
+    monkeypatch.setattr(paging, "RESULT_COST", 0)
     load_items(pg_url, [item(i, title=_title(i)) for i in range(N)])
     with Mirror(pg_url) as m, statements() as seen:
         page = m.search("items", {"filter": {"keyword": {"title": word}}}, limit=5)
@@ -192,6 +194,23 @@ def test_where_the_index_costs_less_it_is_asked(
         assert "__words_title" in plan, plan
 
 
+@pytest.mark.parametrize(("result_cost", "key_order"), [(0, False), (1, True)])
+def test_the_rows_a_lookup_finds_count_too(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch, result_cost: int, key_order: bool
+) -> None:
+    """6 rows passed at 21 each (126) against 120 rows listed, plus 120 found at
+    `RESULT_COST` each: the bitmap of the rows found is most of a lookup's cost."""
+    monkeypatch.setattr(paging, "MIN_FIRST_WINDOW", 8)
+    monkeypatch.setattr(paging, "KEY_ORDER_COST", 21)
+    monkeypatch.setattr(paging, "RESULT_COST", result_cost)
+    load_items(pg_url, [item(i, title=_title(i)) for i in range(N)])
+    with Mirror(pg_url) as m, statements() as seen:
+        page = m.search("items", {"filter": {"keyword": {"title": "every"}}}, limit=5)
+    assert [r["title"] for r in page["data"]] == [_title(i) for i in range(5)]
+    (select, _), *_ = _page_reads(seen)
+    assert ("coalesce" in select.lower()) is key_order
+
+
 def test_fuzzy_weighs_the_lists_of_all_its_words(
     pg_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -201,6 +220,7 @@ def test_fuzzy_weighs_the_lists_of_all_its_words(
     words it would not)."""
     monkeypatch.setattr(paging, "MIN_FIRST_WINDOW", 8)
     monkeypatch.setattr(paging, "KEY_ORDER_COST", 5)
+    monkeypatch.setattr(paging, "RESULT_COST", 0)
     load_items(pg_url, [item(i, title=_title(i)) for i in range(N)])
     with Mirror(pg_url) as m, statements() as seen:
         page = m.search("items", {"filter": {"fuzzy": {"title": "every some"}}}, limit=1)
