@@ -170,6 +170,23 @@ def test_a_page_of_a_common_word_stops_in_the_first_window(
     assert "__words_title" not in plan, plan
 
 
+def test_a_word_the_index_lists_few_rows_of_is_read_in_one_lookup(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No window where the estimate holds at most FEW_LISTED pages of rows in all: a
+    word in 3 rows of 120 (a page of 5 wants 6), and a word in none; though the first
+    window's upper bound (here 16 rows) would have made one."""
+    monkeypatch.setattr(paging, "MIN_FIRST_WINDOW", 8)
+    monkeypatch.setattr(paging, "MAX_FIRST_WINDOW", 16)
+    load_items(pg_url, [item(i, title=_title(i)) for i in range(N)])
+    for word, hits in (("rare", 3), ("zzz", 0)):
+        with Mirror(pg_url) as m, statements() as seen:
+            page = m.search("items", {"filter": {"keyword": {"title": word}}}, limit=5)
+        assert len(page["data"]) == hits
+        ((select, _),) = _page_reads(seen)
+        assert "_rowid <=" not in select
+
+
 @pytest.mark.parametrize(
     ("word", "cost"),
     [

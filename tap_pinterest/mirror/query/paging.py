@@ -78,6 +78,9 @@ MAX_FIRST_WINDOW = 8 * FIRST_WINDOW
 #: words that go together it is far too low, hence the upper bound: every candidate in
 #: a window is read)
 HEADROOM = 4
+#: where the word index lists at most this many pages of rows in all, one lookup reads
+#: them all, without windows
+FEW_LISTED = 4
 #: A first window of at most this many rows may be read in key order, without the word
 #: index, where that costs less. A lookup in the index reads its words' whole lists and
 #: builds a bitmap of the rows it finds: at 10M pins, 33 ms for two title words listing
@@ -151,19 +154,21 @@ def _first_window(
         return _Window(0, None)
     if scan.candidates is None or scan.listed is None:
         return _Window(top, FIRST_WINDOW)
-    density = _estimated_rows(conn, table, scan.candidates) / top
-    if density <= 0:
+    found = _estimated_rows(conn, table, scan.candidates)
+    listed = found
+    if scan.listed is not scan.candidates:
+        listed = max(found, _estimated_rows(conn, table, scan.listed))
+    if found <= 0 or listed <= FEW_LISTED * (limit + 1):
+        # the index lists few rows (a rare word, or none): one lookup reads them all
         return _Window(top, None)
+    density = found / top
     span = min(max(MIN_FIRST_WINDOW, math.ceil(HEADROOM * (limit + 1) / density)), MAX_FIRST_WINDOW)
     if span > KEY_ORDER_WINDOW or scan.in_key_order is None:
         return _Window(top, span)
     # reading in key order costs the rows it passes before the page's last match; the
     # word index, the length of its words' lists and the rows it finds
-    found = density * top
-    listed = _estimated_rows(conn, table, scan.listed) if scan.listed is not scan.candidates else 0
     passed = (limit + 1) / density
-    lookup = (listed or found) + RESULT_COST * found
-    return _Window(top, span, key_order=passed * KEY_ORDER_COST < lookup)
+    return _Window(top, span, key_order=passed * KEY_ORDER_COST < listed + RESULT_COST * found)
 
 
 def _estimated_rows(conn: Connection, table: sa.Table, where: sa.ColumnElement[bool]) -> float:
