@@ -159,10 +159,9 @@ def test_a_page_of_a_common_word_stops_in_the_first_window(
     monkeypatch.setattr(paging, "KEY_ORDER_COST", 19)
     monkeypatch.setattr(paging, "RESULT_COST", 0)
     load_items(pg_url, [item(i, title=_title(i)) for i in range(N)])
-    with Mirror(pg_url) as m, statements() as seen:
-        page = m.search("items", {"filter": {"keyword": {"title": "every"}}}, limit=5)
+    page, reads = _first_page(pg_url, {"filter": {"keyword": {"title": "every"}}}, 5)
     assert [r["title"] for r in page["data"]] == [_title(i) for i in range(5)]
-    ((select, params),) = _page_reads(seen)
+    ((select, params),) = reads
     assert "_rowid <=" in select
     assert params["rowid_1"] == 24
     assert "coalesce" in select.lower()
@@ -180,10 +179,9 @@ def test_a_word_the_index_lists_few_rows_of_is_read_in_one_lookup(
     monkeypatch.setattr(paging, "MAX_FIRST_WINDOW", 16)
     load_items(pg_url, [item(i, title=_title(i)) for i in range(N)])
     for word, hits in (("rare", 3), ("zzz", 0)):
-        with Mirror(pg_url) as m, statements() as seen:
-            page = m.search("items", {"filter": {"keyword": {"title": word}}}, limit=5)
+        page, reads = _first_page(pg_url, {"filter": {"keyword": {"title": word}}}, 5)
         assert len(page["data"]) == hits
-        ((select, _),) = _page_reads(seen)
+        ((select, _),) = reads
         assert "_rowid <=" not in select
 
 
@@ -201,10 +199,9 @@ def test_where_the_index_costs_less_it_is_asked(
     monkeypatch.setattr(paging, "KEY_ORDER_COST", cost)
     monkeypatch.setattr(paging, "RESULT_COST", 0)
     load_items(pg_url, [item(i, title=_title(i)) for i in range(N)])
-    with Mirror(pg_url) as m, statements() as seen:
-        page = m.search("items", {"filter": {"keyword": {"title": word}}}, limit=5)
+    page, reads = _first_page(pg_url, {"filter": {"keyword": {"title": word}}}, 5)
     assert len(page["data"]) == min(5, sum(word in _title(i).split() for i in range(N)))
-    (select, params), *_ = _page_reads(seen)
+    (select, params), *_ = reads
     assert "coalesce" not in select.lower()  # the form the word index serves
     if word == "rare":  # (for a word in every row the planner rightly prefers the key)
         plan = explain(pg_url, select, params, disable=("seqscan", "indexscan"))
@@ -221,10 +218,9 @@ def test_the_rows_a_lookup_finds_count_too(
     monkeypatch.setattr(paging, "KEY_ORDER_COST", 21)
     monkeypatch.setattr(paging, "RESULT_COST", result_cost)
     load_items(pg_url, [item(i, title=_title(i)) for i in range(N)])
-    with Mirror(pg_url) as m, statements() as seen:
-        page = m.search("items", {"filter": {"keyword": {"title": "every"}}}, limit=5)
+    page, reads = _first_page(pg_url, {"filter": {"keyword": {"title": "every"}}}, 5)
     assert [r["title"] for r in page["data"]] == [_title(i) for i in range(5)]
-    (select, _), *_ = _page_reads(seen)
+    (select, _), *_ = reads
     assert ("coalesce" in select.lower()) is key_order
 
 
@@ -239,15 +235,19 @@ def test_fuzzy_weighs_the_lists_of_all_its_words(
     monkeypatch.setattr(paging, "KEY_ORDER_COST", 5)
     monkeypatch.setattr(paging, "RESULT_COST", 0)
     load_items(pg_url, [item(i, title=_title(i)) for i in range(N)])
-    with Mirror(pg_url) as m, statements() as seen:
-        page = m.search("items", {"filter": {"fuzzy": {"title": "every some"}}}, limit=1)
+    page, reads = _first_page(pg_url, {"filter": {"fuzzy": {"title": "every some"}}}, 1)
     assert [r["title"] for r in page["data"]] == [_title(3)]
-    (select, _), *_ = _page_reads(seen)
+    (select, _), *_ = reads
     assert "coalesce" in select.lower()
 
 
-def _page_reads(seen: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
-    return [(s, p) for s, p in seen if "_record" in s and not s.startswith("EXPLAIN")]
+def _first_page(
+    url: str, query: dict[str, Any], limit: int
+) -> tuple[dict[str, Any], list[tuple[str, Any]]]:
+    """The first page of a search of `items`, and the statements that read its records."""
+    with Mirror(url) as m, statements() as seen:
+        page = m.search("items", query, limit=limit)
+    return page, [(s, p) for s, p in seen if "_record" in s and not s.startswith("EXPLAIN")]
 
 
 def test_the_first_window_is_bounded_where_the_estimate_is_low(
@@ -259,10 +259,9 @@ def test_the_first_window_is_bounded_where_the_estimate_is_low(
     monkeypatch.setattr(paging, "MAX_FIRST_WINDOW", 16)
     monkeypatch.setattr(paging, "HEADROOM", 1000)  # an estimate 1000 times too low
     load_items(pg_url, [item(i, title=_title(i)) for i in range(N)])
-    with Mirror(pg_url) as m, statements() as seen:
-        page = m.search("items", {"filter": {"keyword": {"title": "every"}}}, limit=5)
+    page, reads = _first_page(pg_url, {"filter": {"keyword": {"title": "every"}}}, 5)
     assert [r["title"] for r in page["data"]] == [_title(i) for i in range(5)]
-    (_, params), *_ = _page_reads(seen)
+    (_, params), *_ = reads
     assert params["rowid_1"] == 16
 
 
