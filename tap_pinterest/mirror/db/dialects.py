@@ -193,6 +193,14 @@ def ordering(column: sa.ColumnElement[Any], *, descending: bool) -> sa.ColumnEle
     return column.desc().nulls_last() if descending else column.asc().nulls_first()
 
 
+def estimated_rows(conn: Connection, table: sa.Table, where: sa.ColumnElement[bool]) -> float:
+    """PostgreSQL: the planner's estimate of the rows of `table` where `where` holds."""
+    stmt = sa.select(sa.literal(1)).select_from(table).where(where)
+    compiled = stmt.compile(dialect=conn.dialect)
+    plan = conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params).scalar()
+    return plan[0]["Plan"]["Plan Rows"] if plan else 0
+
+
 def nullable(column: sa.ColumnElement[Any]) -> bool:
     """Whether `column` may hold NULL (any expression may)."""
     return not (isinstance(column, sa.Column) and not column.nullable)

@@ -154,10 +154,10 @@ def _first_window(
         return _Window(0, None)
     if scan.candidates is None or scan.listed is None:
         return _Window(top, FIRST_WINDOW)
-    found = _estimated_rows(conn, table, scan.candidates)
+    found = dialects.estimated_rows(conn, table, scan.candidates)
     listed = found
     if scan.listed is not scan.candidates:
-        listed = max(found, _estimated_rows(conn, table, scan.listed))
+        listed = max(found, dialects.estimated_rows(conn, table, scan.listed))
     if found <= 0 or listed <= FEW_LISTED * (limit + 1):
         # the index lists few rows (a rare word, or none): one lookup reads them all
         return _Window(top, None)
@@ -169,14 +169,6 @@ def _first_window(
     # word index, the length of its words' lists and the rows it finds
     passed = (limit + 1) / density
     return _Window(top, span, key_order=passed * KEY_ORDER_COST < listed + RESULT_COST * found)
-
-
-def _estimated_rows(conn: Connection, table: sa.Table, where: sa.ColumnElement[bool]) -> float:
-    """The planner's estimate of the rows of `table` where `where` holds."""
-    stmt = sa.select(sa.literal(1)).select_from(table).where(where)
-    compiled = stmt.compile(dialect=conn.dialect)
-    plan = conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params).scalar()
-    return plan[0]["Plan"]["Plan Rows"] if plan else 0
 
 
 def _page_single_key(  # noqa: PLR0917
