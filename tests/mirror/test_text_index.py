@@ -4,14 +4,17 @@ themselves: test_words.py)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from tap_pinterest.mirror import Mirror
 from tap_pinterest.mirror.db import database, dialects, textsearch
+from tap_pinterest.mirror.load import ingest
 from tap_pinterest.mirror.query import paging
 from tests.mirror.conftest import item, load_items, make_url, paged_ids
 from tests.mirror.test_indexes import _index_columns
@@ -76,6 +79,7 @@ def test_the_word_index_prefilters_ascii_words_only(
         ("Red summer DRESS, red!", {"red", "summer", "dress"}),
         ("don't red_dress 1e5x", {"don", "t", "red", "dress", "1e5x"}),
         ("Caféx straße İstanbul", {"caf", "x", "stra", "e", "stanbul"}),
+        ("\u212aelvin x²y", {"elvin", "x", "y"}),  # the Kelvin sign lower-cases to k
         ("a" * 100 + " " + "b" * 101, {"a" * 100}),
         ("", set()),
     ],
@@ -95,6 +99,29 @@ def test_the_loader_and_the_database_make_the_same_word_arrays(
         made = conn.exec_driver_sql("SELECT w_title FROM mirror_items").scalar_one()
     engine.dispose()
     assert set(loaded) == set(made) == words
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Red summer DRESS, red!",
+        "Caféx straße İstanbul \u212aelvin x²y",  # İ and the Kelvin sign lower-case to ASCII
+        'tab\there\nnew line "quoted" back\\slash',
+        "a" * 100 + " " + "b" * 101,
+        "",
+    ],
+)
+def test_the_word_arrays_are_the_same_from_text_and_from_its_json(text: str) -> None:
+    """The loader reads a string's words from its UTF-8 bytes when its JSON has no
+    escapes, and from the decoded text otherwise: the same words either way."""
+    words = set(textsearch.ascii_words(text))
+    assert all(w.isascii() and w.isalnum() and w == w.lower() for w in words)
+    assert {w.decode() for w in textsearch.ascii_words_of_utf8(text.encode())} == words
+    raw_utf8 = json.dumps(text, ensure_ascii=False)
+    escaped = json.dumps(text)
+    for form in {raw_utf8, escaped}:
+        field = ingest._copy_words(msgspec.Raw(form.encode()))
+        assert set(field[1:-1].decode().split(",")) - {""} == words
 
 
 # the windowed scan

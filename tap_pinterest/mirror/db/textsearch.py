@@ -58,8 +58,11 @@ def create_text_index(conn: Connection, table_name: str, fields: list[str]) -> N
     conn.exec_driver_sql(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")  # noqa: S608
 
 
-#: A maximal run of ASCII letters and digits: the words of the PostgreSQL word arrays.
-_ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
+#: Bytes to words: ASCII letters lower-cased, digits kept, every other byte a space.
+_WORD_BYTES = bytes(
+    c | 0x20 if 0x41 <= c <= 0x5A or 0x61 <= c <= 0x7A else c if 0x30 <= c <= 0x39 else 0x20
+    for c in range(256)
+)
 #: longer words are left to the regex (a GIN entry must fit in a third of a page)
 MAX_INDEXED_WORD = 100
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -75,7 +78,19 @@ def ascii_words(text: str) -> list[str]:
     Which characters beyond ASCII are letters is up to the server's locale, so words with
     them are not looked up in the array.
     """
-    return list({w.lower() for w in _ASCII_WORD.findall(text) if len(w) <= MAX_INDEXED_WORD})
+    utf8 = text.encode("utf-8", "surrogatepass")  # JSON may carry lone surrogates
+    return [word.decode() for word in ascii_words_of_utf8(utf8)]
+
+
+def ascii_words_of_utf8(data: bytes) -> list[bytes]:
+    """`ascii_words` of the UTF-8 text `data`, as bytes: in UTF-8 every byte of a
+    character beyond ASCII is 0x80 or more, never a letter or digit, so the words are
+    the runs of letters and digits between the other bytes (one `translate` and
+    `split`: a regex's findall took three times as long)."""
+    words = set(data.translate(_WORD_BYTES).split())
+    if len(data) > MAX_INDEXED_WORD and len(max(words, key=len, default=b"")) > MAX_INDEXED_WORD:
+        return [w for w in words if len(w) <= MAX_INDEXED_WORD]
+    return list(words)
 
 
 def word_array_name(field: str) -> str:

@@ -32,7 +32,7 @@ from typing_extensions import override
 from tap_pinterest.mirror.db import dialects
 from tap_pinterest.mirror.db.errors import InputError, RecordKeyError
 from tap_pinterest.mirror.db.schema import UNDECLARED
-from tap_pinterest.mirror.db.textsearch import ascii_words
+from tap_pinterest.mirror.db.textsearch import ascii_words, ascii_words_of_utf8
 from tap_pinterest.mirror.db.types import Batch, StreamInfo
 
 _NULL = msgspec.Raw(b"null")
@@ -278,7 +278,7 @@ class RowEncoder:
             if v != _NULL or k not in keys_of
         }
         text = msgspec.json.encode(stored)
-        cells = b",".join(bytes(fields.get(c, _NULL)) for c in self._promoted)
+        cells = b",".join([fields.get(c, _NULL) for c in self._promoted])
         if self._copy:
             # COPY text: the promoted values as one JSON array, then the word arrays
             words = (_copy_words(fields.get(name)) for name in self._text_fields)
@@ -287,6 +287,10 @@ class RowEncoder:
 
     def _pk(self, fields: dict[str, msgspec.Raw], text: bytes) -> str:
         keys = self.info.key_properties
+        if self._keys == 1:
+            raw = bytes(fields.get(keys[0], b""))
+            if raw[:1] == b'"' and b"\\" not in raw:  # a string without escapes: its text
+                return raw[1:-1].decode()
         values = [fields.get(k) for k in keys]
         if self._keys == 1 and values[0] in (None, _NULL):
             raise RecordKeyError(self.info.name, keys[0], text.decode("utf-8", "replace"))
@@ -332,11 +336,13 @@ def _copy_words(raw: msgspec.Raw | None) -> bytes:
     letters and digits, so the array literal needs no quoting or escapes."""
     if raw is None or raw == _NULL:
         return b"\\N"
-    value = _decode_any.decode(raw)
-    # the array must hold the words of the text the column holds: a value that is not a
-    # string is stored as its JSON text
-    text = value if isinstance(value, str) else bytes(raw).decode()
-    return b"{%b}" % ",".join(ascii_words(text)).encode()
+    # the array must hold the words of the text the column holds: a string's text, or
+    # the JSON text of any other value. A string without escapes holds its text as it
+    # is, between quotes (never part of a word): its JSON text has the same words
+    data = bytes(raw)
+    if data[:1] == b'"' and b"\\" in data:
+        return b"{%b}" % ",".join(ascii_words(_decode_any.decode(data))).encode()
+    return b"{%b}" % b",".join(ascii_words_of_utf8(data))
 
 
 def _copy_text(pending: dict[str, tuple[bytes | None, int | None, bytes]]) -> bytes:
