@@ -206,6 +206,22 @@ def nullable(column: sa.ColumnElement[Any]) -> bool:
     return not (isinstance(column, sa.Column) and not column.nullable)
 
 
+def compress_fast(conn: Connection, table_name: str, column: str) -> None:
+    """PostgreSQL: compress `column`'s large values with LZ4 where the server has it
+    (PostgreSQL 14 and later, built with lz4), instead of the default pglz: a board pin
+    over 2 kB is compressed as it is written, and pglz took 3% of a load's time. SQLite
+    compresses nothing."""
+    if conn.dialect.name != "postgresql":
+        return
+    lz4 = conn.exec_driver_sql(
+        "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
+    ).scalar()
+    if lz4:
+        conn.exec_driver_sql(
+            f'ALTER TABLE "{table_name}" ALTER COLUMN "{column}" SET COMPRESSION lz4'
+        )
+
+
 def refresh_statistics(conn: Connection, table_name: str) -> None:
     """After a load: PostgreSQL's planner needs the table's statistics (autovacuum may take
     minutes to gather them, and until then a text search can pick a plan 100 times
