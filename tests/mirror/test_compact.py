@@ -173,14 +173,10 @@ def test_postgresql_compresses_large_records_with_lz4(db_url: str) -> None:
     load_items(db_url, [long, item(2)])
     engine = sa.create_engine(db_url)
     with engine.connect() as conn:
-        declared = conn.exec_driver_sql(
-            "SELECT attcompression FROM pg_attribute WHERE attname = '_record' "
-            "AND attrelid = CAST('mirror_items' AS regclass)"
-        ).scalar_one()
         used = conn.exec_driver_sql(
             "SELECT pg_column_compression(_record) FROM mirror_items WHERE _pk = 'item001'"
         ).scalar_one()
     engine.dispose()
-    assert (declared, used) == ("l", "lz4")
+    assert used == "lz4"
     with Mirror(db_url) as m:
         assert m.get("items", "item001") == long

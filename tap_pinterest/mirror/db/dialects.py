@@ -93,7 +93,23 @@ def make_engine(url: str | URL, *, writer: bool = False) -> Engine:
         def _begin(conn: Connection) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
 
-    elif not writer:
+    elif writer:
+        errors = engine.dialect.loaded_dbapi.Error
+
+        @sa.event.listens_for(engine, "connect")
+        def _connect_pg_writer(dbapi_connection: Any, _record: Any) -> None:
+            # A record over 2 kB is compressed as COPY stores it in the stage (`load.pgcopy`),
+            # and the stream table takes it compressed as it is: LZ4, where the server has
+            # it (PostgreSQL 14+, built with lz4), instead of the default pglz, which took
+            # 3% of the backends' time in a load of 1M board pins
+            try:
+                with dbapi_connection.cursor() as cursor:
+                    cursor.execute("SET default_toast_compression = 'lz4'")
+                dbapi_connection.commit()
+            except errors:
+                dbapi_connection.rollback()  # an older server, or one without lz4: pglz
+
+    else:
         errors = engine.dialect.loaded_dbapi.Error
 
         @sa.event.listens_for(engine, "connect")
@@ -204,22 +220,6 @@ def estimated_rows(conn: Connection, table: sa.Table, where: sa.ColumnElement[bo
 def nullable(column: sa.ColumnElement[Any]) -> bool:
     """Whether `column` may hold NULL (any expression may)."""
     return not (isinstance(column, sa.Column) and not column.nullable)
-
-
-def compress_fast(conn: Connection, table_name: str, column: str) -> None:
-    """PostgreSQL: compress `column`'s large values with LZ4 where the server has it
-    (PostgreSQL 14 and later, built with lz4), instead of the default pglz: a board pin
-    over 2 kB is compressed as it is written, and pglz took 3% of a load's time. SQLite
-    compresses nothing."""
-    if conn.dialect.name != "postgresql":
-        return
-    lz4 = conn.exec_driver_sql(
-        "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
-    ).scalar()
-    if lz4:
-        conn.exec_driver_sql(
-            f'ALTER TABLE "{table_name}" ALTER COLUMN "{column}" SET COMPRESSION lz4'
-        )
 
 
 def refresh_statistics(conn: Connection, table_name: str) -> None:

@@ -77,7 +77,6 @@ class Writer(Store):
         name = table_name_for(stream)
         table = stream_table(name, columns, sa.MetaData(), self.dialect)
         table.create(conn)
-        dialects.compress_fast(conn, name, "_record")
         for col in columns:
             self._index(conn, table, col, keys)
         textsearch.create_text_index(conn, name, text_fields(columns))
