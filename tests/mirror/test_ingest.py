@@ -16,7 +16,7 @@ import pytest
 
 from tap_pinterest.mirror import Mirror
 from tap_pinterest.mirror.db.errors import InputError
-from tap_pinterest.mirror.load import sink, target
+from tap_pinterest.mirror.load import lanes, sink
 from tap_pinterest.mirror.load.ingest import InputFeed
 from tap_pinterest.mirror.load.target import TargetPinterestMirror
 from tests.mirror.conftest import (
@@ -106,7 +106,7 @@ def test_stream_maps_take_the_sdks_record_path(db_url: str) -> None:
 def test_long_transactions_commit_every_commit_rows(
     db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(target, "COMMIT_ROWS", 4)
+    monkeypatch.setattr(lanes, "COMMIT_ROWS", 4)
     monkeypatch.setattr(sink.MirrorSink, "MAX_SIZE_DEFAULT", 3)
     messages: list[dict[str, Any]] = [schema_message("items", ITEMS_SCHEMA, ["id"])]
     for i in range(20):

@@ -204,7 +204,8 @@ def _batch_peak(url: str, rows_before: int) -> int:
     def batch(start: int, count: int) -> Any:
         for text in _things(rng, start, count):
             encoder.add(text, None)
-        return encoder.take()
+        (batch,) = encoder.take()
+        return batch
 
     peak = _PeakMemory()
     with engine.connect() as conn:

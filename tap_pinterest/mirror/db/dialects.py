@@ -135,7 +135,8 @@ def make_engine(url: str | URL, *, writer: bool = False) -> Engine:
 def upsert(dialect: str, table: sa.Table, names: list[str], select: sa.Select[Any]) -> Any:
     """INSERT the rows of `select` into the columns `names` of a stream table; a row whose
     `_pk` is there already replaces it only if its version or record differs, so loading
-    the same records twice writes nothing."""
+    the same records twice writes nothing, and keeps its `_rowid` (its place in load
+    order)."""
     insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
     ins = insert(table).from_select(names, select)
     changed = sa.or_(
@@ -144,7 +145,7 @@ def upsert(dialect: str, table: sa.Table, names: list[str], select: sa.Select[An
     )
     return ins.on_conflict_do_update(
         index_elements=[table.c._pk],
-        set_={name: ins.excluded[name] for name in names if name != "_pk"},
+        set_={name: ins.excluded[name] for name in names if name not in {"_pk", "_rowid"}},
         where=changed,
     )
 

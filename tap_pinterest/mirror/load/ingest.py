@@ -83,6 +83,8 @@ INPUT_PROBLEMS = (
     msgspec.MsgspecError,
 )
 _decode_any = msgspec.json.Decoder(float_hook=Decimal)
+#: A `RowEncoder`'s buffer: pk -> (record text, version, promoted values); None text: delete
+_Pending = dict[str, tuple[bytes | None, int | None, bytes]]
 
 
 class InputFeed:
@@ -228,11 +230,15 @@ class RowEncoder:
     their short codes and dropped where they hold null (`db.types.StreamInfo.full` puts
     the record back together when it is read). With
     `copy`, the batch is PostgreSQL COPY text (`Batch.copy`), else SQLite's two buffers.
+
+    `take` splits the rows into one batch per writer lane (`load.lanes`), by the hash of
+    their key: within a run, a key always goes to the same lane.
     """
 
-    def __init__(self, info: StreamInfo, *, copy: bool = False) -> None:
+    def __init__(self, info: StreamInfo, *, copy: bool = False, lanes: int = 1) -> None:
         self.info = info
         self._copy = copy
+        self._lanes = lanes
         keys = info.key_properties
         self._keys = len(keys)
         self._names = [*keys, *(c for c in info.columns if c not in keys)]
@@ -241,8 +247,7 @@ class RowEncoder:
         self._promoted = list(info.columns)
         # PostgreSQL: each text field's word array (`db.textsearch.ascii_words`)
         self._text_fields = list(info.text_fields) if copy else []
-        # pk -> (record text, version, promoted values); None text: delete
-        self._pending: dict[str, tuple[bytes | None, int | None, bytes]] = {}
+        self._pending: _Pending = {}
 
     def __len__(self) -> int:
         return len(self._pending)
@@ -299,24 +304,49 @@ class RowEncoder:
         }
         return self.info.pk_of(record)
 
-    def take(self) -> Batch:
-        """The buffered rows as a `Batch`, emptying the buffer."""
+    def take(self, rowids: range | None = None) -> list[Batch]:
+        """The buffered rows as one `Batch` per lane, emptying the buffer. COPY text needs
+        `rowids`, one `_rowid` per buffered row (`Writer.reserve_rowids`), given in the
+        order the rows came: a new row is stored under its own, so the rows keep their
+        load order whichever lane writes them."""
         pending, self._pending = self._pending, {}
-        deleted = [pk for pk, (text, _, _) in pending.items() if text is None]
         if self._copy:
-            return Batch(b"[]", b"", deleted, len(pending), copy=_copy_text(pending))
-        rows: list[bytes] = []
-        texts: list[bytes] = []
-        offset = 1
-        for pk, (text, version, cells) in pending.items():
-            if text is None:
-                continue
-            head = msgspec.json.encode([pk, version])[1:-1]
-            tail = b",%b]" % cells if cells else b"]"
-            rows.append(b"[%b,%d,%d%b" % (head, offset, len(text), tail))
-            texts.append(text)
-            offset += len(text)
-        return Batch(b"[" + b",".join(rows) + b"]", b"".join(texts), deleted, len(pending))
+            if rowids is None or len(rowids) < len(pending):
+                msg = f"{len(pending)} rows need as many rowids, got {len(rowids or ())}"
+                raise ValueError(msg)
+            lines = dict(zip(pending, _copy_lines(pending, rowids), strict=False))
+        parts: list[_Pending] = [pending]
+        if self._lanes > 1:
+            parts = [{} for _ in range(self._lanes)]
+            for pk, row in pending.items():
+                parts[hash(pk) % self._lanes][pk] = row
+        if self._copy:
+            return [_copy_batch(part, lines) for part in parts]
+        return [_json_batch(part) for part in parts]
+
+
+def _json_batch(pending: _Pending) -> Batch:
+    """SQLite: the rows as one JSON array and the records back to back (`Batch`)."""
+    deleted = [pk for pk, (text, _, _) in pending.items() if text is None]
+    rows: list[bytes] = []
+    texts: list[bytes] = []
+    offset = 1
+    for pk, (text, version, cells) in pending.items():
+        if text is None:
+            continue
+        head = msgspec.json.encode([pk, version])[1:-1]
+        tail = b",%b]" % cells if cells else b"]"
+        rows.append(b"[%b,%d,%d%b" % (head, offset, len(text), tail))
+        texts.append(text)
+        offset += len(text)
+    return Batch(b"[" + b",".join(rows) + b"]", b"".join(texts), deleted, len(pending))
+
+
+def _copy_batch(pending: _Pending, lines: dict[str, bytes]) -> Batch:
+    """PostgreSQL: the rows as COPY text (`Batch.copy`), their lines made by `_copy_lines`."""
+    deleted = [pk for pk, (text, _, _) in pending.items() if text is None]
+    copy = b"".join(lines[pk] for pk, (text, _, _) in pending.items() if text is not None)
+    return Batch(b"[]", b"", deleted, len(pending), copy=copy)
 
 
 _decode_fields = msgspec.json.Decoder(dict[str, msgspec.Raw])
@@ -345,19 +375,20 @@ def _copy_words(raw: msgspec.Raw | None) -> bytes:
     return b"{%b}" % b",".join(ascii_words_of_utf8(data))
 
 
-def _copy_text(pending: dict[str, tuple[bytes | None, int | None, bytes]]) -> bytes:
-    """The rows to write as COPY text lines: `_pk`, `_version`, `_record`, the promoted
+def _copy_lines(pending: _Pending, rowids: range) -> list[bytes]:
+    """Each row as a COPY text line: `_rowid`, `_pk`, `_version`, `_record`, the promoted
     values as one JSON array and the text fields' word arrays (`load.pgcopy` types
-    them; `RowEncoder` prepared the last two)."""
-    lines = [
-        b"%b\t%b\t%b\t%b\n"
+    them; `RowEncoder` prepared the last two). A row to delete gets an empty line."""
+    return [
+        b"%d\t%b\t%b\t%b\t%b\n"
         % (
+            rowid,
             _copy_field(pk.encode()),
             b"\\N" if version is None else b"%d" % version,
             _copy_field(text),
             cells,
         )
-        for pk, (text, version, cells) in pending.items()
         if text is not None
+        else b""
+        for (pk, (text, version, cells)), rowid in zip(pending.items(), rowids, strict=False)
     ]
-    return b"".join(lines)

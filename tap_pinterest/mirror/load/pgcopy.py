@@ -7,11 +7,13 @@ stage ... ON CONFLICT (_pk) DO UPDATE then writes the stream table (`dialects.up
 a row whose version and record are unchanged is not rewritten), and the stage is
 emptied for the next batch.
 
-The stage is a TEMP table of the writer's session (it keeps one connection for the
-whole run), created on its first batch: `_pk`, `_version`, `_record` (JSONB) and
-`_cells`, the promoted values as one JSON array, typed by the upsert as `db.store`
-types them everywhere (`json_value`), and the text fields' word arrays (`w_<field>`,
-made by the loader: `db.textsearch.ascii_words`).
+The stage is a TEMP table of a writer lane's session (`load.lanes`: each keeps one
+connection for the whole run), created on its first batch: `_rowid` (reserved by the
+target in load order, `Writer.reserve_rowids`; a row that is there already keeps its
+own), `_pk`, `_version`, `_record` (JSONB) and `_cells`, the promoted values as one
+JSON array, typed by the upsert as `db.store` types them everywhere (`json_value`), and
+the text fields' word arrays (`w_<field>`, made by the loader:
+`db.textsearch.ascii_words`).
 """
 
 from __future__ import annotations
@@ -31,6 +33,11 @@ if TYPE_CHECKING:
     from tap_pinterest.mirror.db.types import Batch, StreamInfo
 
 
+#: The stage's columns before the word arrays, in the order of a COPY line
+#: (`load.ingest.RowEncoder`).
+STAGED = ("_rowid", "_pk", "_version", "_record", "_cells")
+
+
 @dataclass
 class CopyUpsert:
     """The statements of one stream's COPY upsert (for one generation of its table)."""
@@ -48,6 +55,7 @@ class CopyUpsert:
             # per generation: a generation may add text fields, so word arrays to stage
             f"{table.name}__stage{info.generation}",
             sa.MetaData(),
+            sa.Column("_rowid", sa.BigInteger),
             sa.Column("_pk", sa.Text),
             sa.Column("_version", sa.BigInteger),
             sa.Column("_record", postgresql.JSONB),
@@ -56,6 +64,7 @@ class CopyUpsert:
             schema="pg_temp",
         )
         columns: dict[str, sa.ColumnElement[Any]] = {
+            "_rowid": stage.c._rowid,
             "_pk": stage.c._pk,
             "_version": stage.c._version,
             "_record": stage.c._record,
@@ -69,8 +78,7 @@ class CopyUpsert:
         qualified = f'pg_temp."{stage.name}"'
         return cls(
             create_stage=sa.schema.CreateTable(stage, if_not_exists=True),
-            copy=f"COPY {qualified} ({', '.join(['_pk, _version, _record, _cells', *words])}) "
-            "FROM STDIN",
+            copy=f"COPY {qualified} ({', '.join([*STAGED, *words])}) FROM STDIN",
             upsert=dialects.upsert("postgresql", table, list(columns), select),
             clear=f"TRUNCATE {qualified}",
         )

@@ -4,11 +4,10 @@
 the working directory); the target creates a SQLite file's directory, and connects before
 it reads any input, so a database it cannot use fails at once, as one error line.
 
-- RECORD: upserted on the SCHEMA's key_properties, in batches; one writer thread runs the
-  batches in long transactions, committed every `COMMIT_ROWS` records or
-  `COMMIT_SECONDS`, and before a STATE is written, a schema change or ACTIVATE_VERSION;
-  the writer keeps one connection for the whole run, so the index pages stay in its
-  page cache;
+- RECORD: upserted on the SCHEMA's key_properties, in batches, by the writer threads
+  (`load.lanes`: one on SQLite, two on PostgreSQL, each batch split between them by
+  key) in long transactions, committed every so many records or
+  seconds, and before a STATE is written, a schema change or ACTIVATE_VERSION;
 - SCHEMA: creates the stream's table, or adds the columns of fields a schema gained;
 - STATE: every sink is drained (committed) before the STATE is written to stdout, at most
   once every `state_interval_seconds`: a STATE that comes sooner is held back and
@@ -43,9 +42,6 @@ import copy
 import math
 import sys
 import time
-from collections import deque
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar
@@ -55,20 +51,17 @@ from singer_sdk import typing as th
 from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.singerlib.exceptions import InvalidInputLine
 from singer_sdk.target_base import Target
-from sqlalchemy.engine import Connection
 from typing_extensions import override
 
 from tap_pinterest.mirror.db.database import DEFAULT_URL, SUPPORTED, DatabaseError
 from tap_pinterest.mirror.db.errors import InputError
+from tap_pinterest.mirror.db.types import Batch, StreamInfo
 from tap_pinterest.mirror.load.ingest import MirrorReader, RawRecord
+from tap_pinterest.mirror.load.lanes import POSTGRES_LANES, WriteLanes
 from tap_pinterest.mirror.load.scope import Scope, read_scope
 from tap_pinterest.mirror.load.sink import MirrorSink
 from tap_pinterest.mirror.load.writer import Writer
 
-MAX_PENDING_WRITES = 2
-#: The writer commits once its open transaction holds this many records, or is this old.
-COMMIT_ROWS = 100_000
-COMMIT_SECONDS = 5.0
 #: Default least time between two STATE messages the target writes (each commits first).
 STATE_SECONDS = 5.0
 #: How long a thread may hold the GIL while another waits for it (Python's default is
@@ -130,20 +123,11 @@ class TargetPinterestMirror(Target):
         self._emitted_state: dict[str, Any] | None = None
         self._state_waiting = False  # a STATE came that is not written yet
         self._state_written_at = -math.inf
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mirror-writer")
-        self._pending: deque[Future[None]] = deque()
-        # the writer thread's connection, kept for the whole run so its page cache stays
-        # warm from one transaction to the next; `_conn` is set while a transaction is open
-        self._kept_connection: Connection | None = None
-        self._conn: Connection | None = None
-        self._uncommitted = 0
-        self._began = 0.0
-        self._failure: BaseException | None = None
         #: The scope of the ACTIVATE_VERSION being applied (None: the whole stream).
         self.activation_scope: Scope | None = None
         super().__init__(*args, **kwargs)
         _ = self.store  # a database_url that cannot be used fails now, before any input
-        self.max_parallelism = 1  # one writer: SQLite has a single write lock anyway
+        self.max_parallelism = 1  # one stream drains at a time: its lanes write in parallel
         if isinstance(self.message_reader, MirrorReader):
             # while the tap is quiet (a long analytics report, a rate-limit wait), a STATE
             # held back by `state_interval_seconds` is still written once it comes due
@@ -169,50 +153,22 @@ class TargetPinterestMirror(Target):
         url = self.config.get("database_url") or DEFAULT_URL
         return Writer.open(url, writer=True)
 
-    def write(self, function: Callable[..., None], *args: Any, rows: int = 0) -> None:
-        """Run `function(connection, *args)` on the writer thread, in submission order.
+    @cached_property
+    def lanes(self) -> WriteLanes:
+        """The writer threads (`load.lanes`): one on SQLite, `POSTGRES_LANES` on
+        PostgreSQL."""
+        count = POSTGRES_LANES if self.store.dialect == "postgresql" else 1
+        return WriteLanes(self.store, count)
 
-        The writes share one open transaction until `rows` add up to `COMMIT_ROWS` or it
-        is `COMMIT_SECONDS` old (each commit rewrites every index page the transaction
-        touched, so fewer commits write far less). The database work of a batch runs while
-        the next batch is parsed; at most `MAX_PENDING_WRITES` batches wait, so memory
-        stays flat. A failed write is raised here or by `wait_for_writes`.
-        """
-        while len(self._pending) >= MAX_PENDING_WRITES:
-            self._pending.popleft().result()
-        self._pending.append(self._writer.submit(self._run_write, function, args, rows))
+    def write(self, info: StreamInfo, batches: list[Batch]) -> None:
+        """Upsert a stream's batch, split by key into one part per lane (`load.lanes`).
+        The database work runs while the next batch is parsed; a failed write is raised
+        here or by `wait_for_writes`."""
+        self.lanes.write(info, batches)
 
     def wait_for_writes(self) -> None:
         """Block until every submitted write is committed (raising the first failure)."""
-        while self._pending:
-            self._pending.popleft().result()
-        self._writer.submit(self._commit).result()
-
-    def _run_write(self, function: Callable[..., None], args: tuple[Any, ...], rows: int) -> None:
-        """On the writer thread: one write in the open transaction; commit when due."""
-        if self._failure is not None:
-            raise self._failure  # the batches after a failed one are not written either
-        if self._conn is None:
-            if self._kept_connection is None:
-                self._kept_connection = self.store.engine.connect()
-            self._conn = self._kept_connection
-            self._conn.begin()
-            self._began = time.monotonic()
-        try:
-            function(self._conn, *args)
-        except BaseException as exc:
-            self._failure = exc
-            self._rollback()
-            raise
-        self._uncommitted += rows
-        if self._uncommitted >= COMMIT_ROWS or time.monotonic() - self._began > COMMIT_SECONDS:
-            self._commit()
-
-    def _commit(self) -> None:
-        """On the writer thread: commit the open transaction, if any."""
-        conn, self._conn, self._uncommitted = self._conn, None, 0
-        if conn is not None:
-            conn.commit()
+        self.lanes.wait()
 
     @override
     def _process_record_message(self, message_dict: dict[str, Any]) -> None:
@@ -292,21 +248,7 @@ class TargetPinterestMirror(Target):
             super().process_endofpipe()
             self.wait_for_writes()
         finally:
-            self._writer.submit(self._close_kept_connection).result()
-            self._writer.shutdown()
-
-    def _rollback(self) -> None:
-        """On the writer thread: drop an open transaction (only left after a failure)."""
-        conn, self._conn, self._uncommitted = self._conn, None, 0
-        if conn is not None:
-            conn.rollback()
-
-    def _close_kept_connection(self) -> None:
-        """On the writer thread, at the end: roll back what is left open, and close."""
-        self._rollback()
-        session, self._kept_connection = self._kept_connection, None
-        if session is not None:
-            session.close()
+            self.lanes.close()
 
     @override
     def _write_state_message(self, state: dict[str, Any]) -> None:

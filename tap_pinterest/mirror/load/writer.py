@@ -38,6 +38,8 @@ from tap_pinterest.mirror.load.staging import StagedUpsert
 
 #: The most values of an ACTIVATE_VERSION's scope one DELETE names.
 IN_CHUNK = 500
+#: PostgreSQL: the `_rowid`s a target takes from a table's sequence at once.
+ROWID_BLOCK = 100_000
 
 
 class Writer(Store):
@@ -46,6 +48,7 @@ class Writer(Store):
     def __init__(self, engine: Engine) -> None:
         super().__init__(engine)
         self._statements: dict[str, tuple[int, StagedUpsert | CopyUpsert]] = {}
+        self._rowids: dict[str, range] = {}  # table -> its unused reserved `_rowid`s
 
     def ensure_stream(
         self, stream: str, schema: dict[str, Any], key_properties: list[str]
@@ -155,13 +158,45 @@ class Writer(Store):
 
     def upsert(self, conn: Connection, info: StreamInfo, batch: Batch) -> None:
         """Insert or update a batch's rows (unique by pk) and delete its deleted keys, in
-        the caller's transaction."""
+        the caller's transaction (which `touch`es the stream before it commits)."""
         if batch.rows != b"[]" or batch.copy:
             self._upsert_statement(info).run(conn, batch)
         for start in range(0, len(batch.deleted), 500):
             chunk = batch.deleted[start : start + 500]
             conn.execute(sa.delete(info.table).where(info.table.c._pk.in_(chunk)))
-        self._touch(conn, info)
+
+    def reserve_rowids(self, info: StreamInfo, count: int) -> range:
+        """PostgreSQL: `count` new `_rowid`s for a batch, in increasing order.
+
+        The target reserves them for each batch as it reads it, so rows keep their load
+        order although several lanes write them (`load.lanes`); a row that is there
+        already keeps its own, and its number goes unused. They come from a block of at
+        least `ROWID_BLOCK` numbers taken from the table's sequence at once: other targets
+        loading the same table take theirs under the same lock, so no number is handed
+        out twice, and a batch costs no round trip (a reservation per batch kept the
+        target waiting 36 ms a batch on a busy server).
+        """
+        block = self._rowids.get(info.table.name, range(0))
+        if len(block) < count:
+            block = self._reserve_block(info, max(count, ROWID_BLOCK))
+        self._rowids[info.table.name] = block[count:]
+        return block[:count]
+
+    def _reserve_block(self, info: StreamInfo, size: int) -> range:
+        with self.engine.begin() as conn:
+            sequence = conn.execute(
+                sa.select(sa.func.pg_get_serial_sequence(f'"{info.table.name}"', "_rowid"))
+            ).scalar_one()
+            # held until this transaction ends: the block's numbers are taken as one
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(sequence))))
+            last = conn.execute(
+                sa.text(
+                    "SELECT setval(CAST(:sequence AS regclass), "
+                    "nextval(CAST(:sequence AS regclass)) + :size - 1)"
+                ),
+                {"sequence": sequence, "size": size},
+            ).scalar_one()
+        return range(last - size + 1, last + 1)
 
     def _upsert_statement(self, info: StreamInfo) -> StagedUpsert | CopyUpsert:
         """PostgreSQL: COPY into a staging table, then INSERT ... SELECT ... ON CONFLICT
@@ -209,7 +244,7 @@ class Writer(Store):
             for where in conditions:
                 result = conn.execute(sa.delete(table).where(older, *where))
                 deleted += int(result.rowcount or 0)
-            self._touch(conn, info)
+            self.touch(conn, [info])
         return deleted
 
     def refresh_statistics(self, info: StreamInfo) -> None:
@@ -217,10 +252,13 @@ class Writer(Store):
         with self.engine.begin() as conn:
             dialects.refresh_statistics(conn, info.table.name)
 
-    def _touch(self, conn: Connection, info: StreamInfo) -> None:
+    def touch(self, conn: Connection, infos: list[StreamInfo]) -> None:
+        """Record that the streams were loaded now, in the caller's transaction (in the
+        order given: writers that touch several streams must lock them in one order)."""
         now = datetime.now(UTC).isoformat(timespec="seconds")
-        conn.execute(
-            sa.update(self.catalog)
-            .where(self.catalog.c.stream == info.name)
-            .values(last_loaded_at=now)
-        )
+        for info in infos:
+            conn.execute(
+                sa.update(self.catalog)
+                .where(self.catalog.c.stream == info.name)
+                .values(last_loaded_at=now)
+            )
