@@ -38,12 +38,13 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: PostgreSQL's lanes: one per core of a 2-core machine (on SQLite there is one).
+#: PostgreSQL's lanes (SQLite has one). More would not help on the 2-core machines the
+#: benchmarks run on: the target's own encoding takes most of a core.
 POSTGRES_LANES = 2
 #: Batches each lane may have waiting, so the target's memory stays flat.
 MAX_PENDING_WRITES = 2
-#: A lane commits once the lanes' open transactions hold this many records in all, or
-#: once its own is this old.
+#: A lane commits once its open transaction holds its share of this many records (the
+#: lanes share it equally), or once it is this old.
 COMMIT_ROWS = 100_000
 COMMIT_SECONDS = 5.0
 
