@@ -310,19 +310,30 @@ class RowEncoder:
         order the rows came: a new row is stored under its own, so the rows keep their
         load order whichever lane writes them."""
         pending, self._pending = self._pending, {}
-        if self._copy:
-            if rowids is None or len(rowids) < len(pending):
-                msg = f"{len(pending)} rows need as many rowids, got {len(rowids or ())}"
-                raise ValueError(msg)
-            lines = dict(zip(pending, _copy_lines(pending, rowids), strict=False))
-        parts: list[_Pending] = [pending]
-        if self._lanes > 1:
-            parts = [{} for _ in range(self._lanes)]
-            for pk, row in pending.items():
-                parts[hash(pk) % self._lanes][pk] = row
-        if self._copy:
-            return [_copy_batch(part, lines) for part in parts]
-        return [_json_batch(part) for part in parts]
+        lanes = self._lanes
+        if not self._copy:
+            parts: list[_Pending] = [pending] if lanes == 1 else [{} for _ in range(lanes)]
+            if lanes > 1:
+                for pk, row in pending.items():
+                    parts[hash(pk) % lanes][pk] = row
+            return [_json_batch(part) for part in parts]
+        if rowids is None or len(rowids) < len(pending):
+            msg = f"{len(pending)} rows need as many rowids, got {len(rowids or ())}"
+            raise ValueError(msg)
+        lines: list[list[bytes]] = [[] for _ in range(lanes)]
+        deleted: list[list[str]] = [[] for _ in range(lanes)]
+        counts = [0] * lanes
+        rows = zip(pending.items(), _copy_lines(pending, rowids), strict=True)
+        for (pk, (text, _, _)), line in rows:
+            lane = hash(pk) % lanes
+            counts[lane] += 1
+            if text is None:
+                deleted[lane].append(pk)
+            else:
+                lines[lane].append(line)
+        return [
+            Batch(b"[]", b"", deleted[n], counts[n], copy=b"".join(lines[n])) for n in range(lanes)
+        ]
 
 
 def _json_batch(pending: _Pending) -> Batch:
@@ -340,13 +351,6 @@ def _json_batch(pending: _Pending) -> Batch:
         texts.append(text)
         offset += len(text)
     return Batch(b"[" + b",".join(rows) + b"]", b"".join(texts), deleted, len(pending))
-
-
-def _copy_batch(pending: _Pending, lines: dict[str, bytes]) -> Batch:
-    """PostgreSQL: the rows as COPY text (`Batch.copy`), their lines made by `_copy_lines`."""
-    deleted = [pk for pk, (text, _, _) in pending.items() if text is None]
-    copy = b"".join(lines[pk] for pk, (text, _, _) in pending.items() if text is not None)
-    return Batch(b"[]", b"", deleted, len(pending), copy=copy)
 
 
 _decode_fields = msgspec.json.Decoder(dict[str, msgspec.Raw])
