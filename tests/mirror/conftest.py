@@ -72,7 +72,11 @@ def record_message(stream: str, record: dict[str, Any], version: int | None = No
 def run_target(url: str, messages: list[dict[str, Any]], **config: Any) -> list[dict[str, Any]]:
     """Feed `messages` to the target in-process (with more `config`, if given); return
     the STATE values it emitted."""
-    target = TargetPinterestMirror(config={"database_url": url, **config})
+    return feed(TargetPinterestMirror(config={"database_url": url, **config}), messages)
+
+
+def feed(target: TargetPinterestMirror, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Feed `messages` to `target` in-process; return the STATE values it emitted."""
     lines = "".join(json.dumps(m) + "\n" for m in messages)
     out = io.StringIO()
     with redirect_stdout(out):

@@ -17,22 +17,23 @@ from tap_pinterest.mirror.load import writer
 from tap_pinterest.mirror.load.ingest import RowEncoder
 from tap_pinterest.mirror.load.target import TargetPinterestMirror
 from tap_pinterest.mirror.load.writer import Writer
-from tests.mirror.conftest import ITEMS_SCHEMA, I, item, paged_ids, record_message, schema_message
-
-
-def _load(url: str, messages: list[dict[str, Any]], **config: Any) -> TargetPinterestMirror:
-    target = TargetPinterestMirror(config={"database_url": url, **config})
-    lines = "".join(json.dumps(m) + "\n" for m in messages)
-    with redirect_stdout(io.StringIO()):
-        target.listen(file_input=io.StringIO(lines))
-    target.store.engine.dispose()
-    return target
+from tests.mirror.conftest import (
+    ITEMS_SCHEMA,
+    I,
+    feed,
+    item,
+    paged_ids,
+    record_message,
+    run_target,
+    schema_message,
+)
 
 
 def test_postgresql_writes_on_two_lanes_and_sqlite_on_one(db_url: str) -> None:
     messages = [schema_message("items", ITEMS_SCHEMA, ["id"])]
     messages += [record_message("items", item(i)) for i in range(40)]
-    target = _load(db_url, messages)
+    target = TargetPinterestMirror(config={"database_url": db_url})
+    feed(target, messages)
     assert len(target.lanes) == (2 if db_url.startswith("postgresql") else 1)
     # a batch is 2,500 records for each lane
     assert target.get_sink("items").max_size == 2_500 * len(target.lanes)
@@ -68,11 +69,11 @@ def test_rows_keep_their_load_order_whichever_lane_writes_them(db_url: str) -> N
     order = [(i * 7) % 100 for i in range(100)]  # not the order of the keys
     messages = [schema_message("items", ITEMS_SCHEMA, ["id"])]
     messages += [record_message("items", item(i)) for i in order]
-    _load(db_url, messages, batch_size_rows=16)
+    run_target(db_url, messages, batch_size_rows=16)
     later = [order[50], 150, order[3], 120, order[99]]
     messages = [schema_message("items", ITEMS_SCHEMA, ["id"])]
     messages += [record_message("items", item(i, title=f"Changed {i}")) for i in later]
-    _load(db_url, messages, batch_size_rows=2)
+    run_target(db_url, messages, batch_size_rows=2)
     expected = [f"item{i:03d}" for i in [*order, 150, 120]]
     with Mirror(db_url) as m:
         assert paged_ids(m, {}, limit=30) == expected
