@@ -249,8 +249,7 @@ class Writer(Store):
 
     def refresh_statistics(self, info: StreamInfo) -> None:
         """Update the planner's statistics of the stream's table (after a load)."""
-        with self.engine.begin() as conn:
-            dialects.refresh_statistics(conn, info.table.name)
+        dialects.refresh_statistics(self.engine, info.table.name)
 
     def touch(self, conn: Connection, infos: list[StreamInfo]) -> None:
         """Record that the streams were loaded now, in the caller's transaction (in the
