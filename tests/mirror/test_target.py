@@ -47,6 +47,33 @@ def test_loading_twice_changes_nothing(db_url: str) -> None:
         assert m.stats()["items"]["records"] == 20
 
 
+def test_a_nul_character_is_kept_on_sqlite_and_replaced_on_postgresql(
+    db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No PostgreSQL text or JSONB value holds U+0000: there it is stored as U+FFFD, with a
+    warning, instead of failing the whole batch; SQLite keeps it. A backslash followed by
+    `u0000` is text like any other, on both."""
+    records = [
+        item(1, id="item\x00001", title="cut \x00 here", tags=["a\x00", "\\u0000"]),
+        item(2, description="a\\\x00b"),
+        item(3),
+    ]
+    with caplog.at_level("WARNING", logger="tap_pinterest.mirror.load.ingest"):
+        load_items(db_url, records)
+    postgresql = db_url.startswith("postgresql")
+    nul = "\ufffd" if postgresql else "\x00"
+    with Mirror(db_url) as m:
+        first = m.search("items", limit=1)["data"][0]  # load order (a NUL id has no `get`)
+        assert first["id"] == f"item{nul}001"
+        assert first["title"] == f"cut {nul} here"
+        assert first["tags"] == [f"a{nul}", "\\u0000"]
+        assert m.get("items", "item002")["description"] == f"a\\{nul}b"
+        assert m.get("items", "item003") == item(3)
+        assert m.stats()["items"]["records"] == 3
+    warnings = [r.getMessage() for r in caplog.records if "NUL" in r.getMessage()]
+    assert len(warnings) == (1 if postgresql else 0), warnings  # once per stream and run
+
+
 def test_upsert_updates_and_last_duplicate_wins(db_url: str) -> None:
     load_items(db_url, [item(1), item(2)])
     load_items(db_url, [item(2, title="first"), item(2, title="Renamed dress"), item(3)])

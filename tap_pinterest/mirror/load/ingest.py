@@ -15,8 +15,10 @@ the slow path: parsed, the metadata removed, serialized again.
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
+import re
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -35,7 +37,11 @@ from tap_pinterest.mirror.db.schema import UNDECLARED
 from tap_pinterest.mirror.db.textsearch import ascii_words, ascii_words_of_utf8
 from tap_pinterest.mirror.db.types import Batch, StreamInfo
 
+logger = logging.getLogger(__name__)
+
 _NULL = msgspec.Raw(b"null")
+#: A JSON string's escape of U+0000 (not an escaped backslash followed by `u0000`)
+_NUL_ESCAPE = re.compile(rb"(?<!\\)((?:\\\\)*)\\u0000")
 _SDC = b'"_sdc_'
 _SDC_FIELDS = (
     "_sdc_extracted_at",
@@ -248,6 +254,7 @@ class RowEncoder:
         # PostgreSQL: each text field's word array (`db.textsearch.ascii_words`)
         self._text_fields = list(info.text_fields) if copy else []
         self._pending: _Pending = {}
+        self._warned_nul = False
 
     def __len__(self) -> int:
         return len(self._pending)
@@ -270,6 +277,8 @@ class RowEncoder:
             self._add(dialects.dumps(record).encode(), version)
 
     def _add(self, text: bytes, version: int | None) -> None:
+        if self._copy and b"\\u0000" in text:
+            text = self._without_nul(text)
         try:
             fields = _decode_fields.decode(text)
         except msgspec.ValidationError:
@@ -289,6 +298,20 @@ class RowEncoder:
             words = (_copy_words(fields.get(name)) for name in self._text_fields)
             cells = b"\t".join((_copy_field(b"[%b]" % cells), *words))
         self._pending[pk] = (text, version, cells)
+
+    def _without_nul(self, text: bytes) -> bytes:
+        """PostgreSQL: `text` with each U+0000 (NUL) replaced by U+FFFD, the replacement
+        character. No PostgreSQL text or JSONB value can hold a NUL, so COPY would refuse
+        the whole batch; SQLite keeps it."""
+        replaced = _NUL_ESCAPE.sub(rb"\1\\ufffd", text)
+        if replaced != text and not self._warned_nul:
+            self._warned_nul = True
+            logger.warning(
+                "Stream '%s': a record holds a NUL character (U+0000), which PostgreSQL "
+                "cannot store; it is stored as U+FFFD, in this record and any other.",
+                self.info.name,
+            )
+        return replaced
 
     def _pk(self, fields: dict[str, msgspec.Raw], text: bytes) -> str:
         keys = self.info.key_properties
