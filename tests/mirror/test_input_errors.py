@@ -14,11 +14,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from tap_pinterest.mirror import Mirror
 from tap_pinterest.mirror.db.errors import InputError
 from tap_pinterest.mirror.load.target import TargetPinterestMirror
-from tests.mirror.conftest import ITEMS_SCHEMA, item, record_message, run_target, schema_message
+from tests.mirror.conftest import (
+    ITEMS_SCHEMA,
+    item,
+    load_items,
+    record_message,
+    run_target,
+    schema_message,
+)
 
 TARGET = Path(sys.executable).with_name("target-pinterest-mirror")
 SCHEMA = schema_message("items", ITEMS_SCHEMA, ["id"])
@@ -123,6 +131,54 @@ def test_the_command_line_reports_invalid_utf8_in_one_line(tmp_path: Path) -> No
     assert len(errors) == 1, result.stderr.decode()[-2000:]
     assert "not valid UTF-8 (invalid start byte at byte 58 of the line)" in errors[0]
     assert "Traceback" not in result.stderr.decode()
+
+
+def test_a_write_the_database_refuses_is_one_line_and_no_state(db_url: str, tmp_path: Path) -> None:
+    """A write that fails during a load (here a trigger refuses every insert) ends the
+    command line with one error line naming the database, what the driver said and what
+    to do; the STATE after the refused records is not written."""
+    load_items(db_url, [item(1)])
+    engine = sa.create_engine(db_url)
+    with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql(
+                "CREATE TRIGGER refuse BEFORE INSERT ON mirror_items "
+                "BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END"
+            )
+        else:
+            conn.exec_driver_sql(
+                "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN RAISE EXCEPTION 'refused by a test trigger'; END $$"
+            )
+            conn.exec_driver_sql(
+                "CREATE TRIGGER refuse BEFORE INSERT ON mirror_items "
+                "FOR EACH ROW EXECUTE FUNCTION refuse()"
+            )
+    engine.dispose()
+    config = tmp_path / "mirror.json"
+    config.write_text(json.dumps({"database_url": db_url}))
+    messages = [SCHEMA, *(record_message("items", item(i)) for i in range(2, 5))]
+    result = subprocess.run(
+        [str(TARGET), "--config", str(config)],
+        input=_lines(*messages, {"type": "STATE", "value": {"done": 1}}).encode(),
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    stderr = result.stderr.decode()
+    assert result.returncode == 1, stderr[-2000:]
+    errors = [line for line in stderr.splitlines() if "| ERROR" in line]
+    assert len(errors) == 1, stderr[-2000:]
+    assert "database_url " in errors[0]
+    assert "a write to the mirror failed: refused by a test trigger;" in errors[0]
+    assert errors[0].endswith(
+        "run the sync again: it resumes from the last STATE the "
+        "target wrote, and loads the records after it again"
+    )
+    assert "Traceback" not in stderr
+    assert result.stdout.decode() == ""  # no STATE: its records are not in the mirror
+    with Mirror(db_url) as mirror:
+        assert mirror.stats()["items"]["records"] == 1
 
 
 def _batch_message(path: Path) -> dict[str, Any]:

@@ -47,13 +47,15 @@ from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import unquote, urlparse
 
+import sqlalchemy as sa
 from singer_sdk import typing as th
 from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.singerlib.exceptions import InvalidInputLine
 from singer_sdk.target_base import Target
+from sqlalchemy.engine import URL
 from typing_extensions import override
 
-from tap_pinterest.mirror.db.database import DEFAULT_URL, SUPPORTED, DatabaseError
+from tap_pinterest.mirror.db.database import DEFAULT_URL, SUPPORTED, DatabaseError, write_failed
 from tap_pinterest.mirror.db.errors import InputError
 from tap_pinterest.mirror.db.types import Batch, StreamInfo
 from tap_pinterest.mirror.load.ingest import MirrorReader, RawRecord
@@ -118,6 +120,8 @@ class TargetPinterestMirror(Target):
     ).to_dict()
     #: The settings of this target, without those the SDK adds to `config_jsonschema`.
     own_settings: ClassVar[dict[str, Any]] = copy.deepcopy(config_jsonschema["properties"])
+    #: The database the command line's target opened, for its error line.
+    _opened: ClassVar[URL | None] = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._emitted_state: dict[str, Any] | None = None
@@ -137,11 +141,15 @@ class TargetPinterestMirror(Target):
     @classmethod
     @override
     def invoke(cls, *args: Any, **kwargs: Any) -> None:
-        """The command line: a database that cannot be used is one error line (the
-        traceback is logged at debug level: LOGLEVEL=debug) and exit status 1."""
+        """The command line: a database that cannot be used, or that fails a write, is
+        one error line (the traceback is logged at debug level: LOGLEVEL=debug) and exit
+        status 1."""
         sys.setswitchinterval(SWITCH_INTERVAL)  # the target's own process
         try:
-            super().invoke(*args, **kwargs)
+            try:
+                super().invoke(*args, **kwargs)
+            except sa.exc.DBAPIError as failed:
+                raise write_failed(cls._opened, failed) from failed
         except (DatabaseError, InputError) as error:
             cls.logger.debug("The database error in full:", exc_info=error)
             cls.logger.error("%s", error)
@@ -151,7 +159,9 @@ class TargetPinterestMirror(Target):
     def store(self) -> Writer:
         """The mirror's store, shared by every sink (raises `DatabaseError`)."""
         url = self.config.get("database_url") or DEFAULT_URL
-        return Writer.open(url, writer=True)
+        store = Writer.open(url, writer=True)
+        type(self)._opened = store.engine.url
+        return store
 
     @cached_property
     def lanes(self) -> WriteLanes:
