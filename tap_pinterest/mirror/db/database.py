@@ -120,13 +120,18 @@ def open_engine(url: str, *, writer: bool = False) -> Engine:
     return engine
 
 
+def _driver_said(error: sa.exc.DBAPIError) -> str:
+    """The first line of what the driver said."""
+    said = str(error.orig if error.orig is not None else error).strip()
+    return said.splitlines()[0] if said else type(error.orig).__name__
+
+
 def write_failed(url: URL | None, error: sa.exc.DBAPIError) -> DatabaseError:
     """A write that failed during a load (the server went away, the disk is full, a value
     the database refused): what the driver said, and how to go on. The last STATE the
     target wrote is the one to resume from (the target writes a STATE only once the
     records before it are committed)."""
-    said = str(error.orig if error.orig is not None else error).strip()
-    said = said.splitlines()[0] if said else type(error.orig).__name__
+    said = _driver_said(error)
     cause = f"a write to the mirror failed: {said}"
     fix = (
         "fix the cause and run the sync again: it resumes from the last STATE the target "
@@ -137,8 +142,7 @@ def write_failed(url: URL | None, error: sa.exc.DBAPIError) -> DatabaseError:
 
 def _cannot_connect(url: URL, path: Path | None, error: sa.exc.DBAPIError) -> DatabaseError:
     """What the driver said (its first line, any password hidden), and what to check."""
-    said = str(error.orig if error.orig is not None else error).strip()
-    said = said.splitlines()[0] if said else type(error.orig).__name__
+    said = _driver_said(error)
     for password in _passwords(url):
         said = said.replace(password, _HIDDEN)
     if path is not None:
