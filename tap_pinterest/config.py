@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import io
 import json
 import logging
 import typing as t
@@ -19,6 +20,7 @@ from pathlib import Path
 import click
 import pendulum
 from jsonschema import Draft7Validator
+from singer_sdk.singerlib import Catalog
 
 from tap_pinterest.schema_files import load_schema
 from tap_pinterest.settings import (
@@ -74,8 +76,58 @@ def check_config_file(path: str) -> None:
             path, f"is not valid JSON ({where}): it must hold {settings}"
         ) from None
     if not isinstance(document, dict):
-        kind = type(document).__name__
-        raise ConfigFileError(path, f"holds a JSON {kind}: it must hold {settings}")
+        raise ConfigFileError(path, f"holds a JSON {json_kind(document)}: it must hold {settings}")
+
+
+def json_kind(value: object) -> str:
+    """What a JSON document that is not an object is: an array, a string, ..."""
+    if isinstance(value, bool):
+        return "boolean"
+    kinds = {list: "array", str: "string", int: "number", float: "number", type(None): "null"}
+    return kinds.get(type(value), type(value).__name__)
+
+
+class RunFileError(click.ClickException):
+    """A ``--state`` or ``--catalog`` file that cannot be used: one line, no traceback."""
+
+
+#: What each file a run reads must hold, by its option.
+RUN_FILES = {
+    "state": "the value of a STATE message, as a target wrote it (a JSON object)",
+    "catalog": "a Singer catalog, as tap-pinterest --discover writes it",
+}
+
+
+def read_run_file(option: str, file: t.IO[str]) -> t.IO[str]:
+    """The ``--state`` or ``--catalog`` file, read and checked: a JSON object (a catalog
+    that the SDK can read), else :class:`RunFileError`. Returns its text, to read again.
+
+    The message quotes no part of the file.
+    """
+    name = getattr(file, "name", option)
+    holds = RUN_FILES[option]
+
+    def error(problem: str) -> RunFileError:
+        return RunFileError(f"--{option} file {name!r} {problem}: it must hold {holds}")
+
+    try:
+        text = file.read()
+    except UnicodeDecodeError:
+        raise error("is not UTF-8 text") from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise error(
+            f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
+    if not isinstance(document, dict):
+        raise error(f"holds a JSON {json_kind(document)}")
+    if option == "catalog":
+        try:
+            Catalog.from_dict(document)
+        except (TypeError, KeyError, ValueError, AttributeError) as exc:
+            raise error(f"is not a Singer catalog ({type(exc).__name__}: {exc})") from None
+    return io.StringIO(text)
 
 
 def unknown_settings(config: t.Mapping[str, t.Any], schema: t.Mapping[str, t.Any]) -> list[str]:

@@ -16,7 +16,7 @@ from singer_sdk.singerlib import StateMessage
 from typing_extensions import override
 
 from tap_pinterest.auth import AccessTokenAuthenticator, RefreshTokenAuthenticator
-from tap_pinterest.config import check_config_file, validate_settings
+from tap_pinterest.config import RUN_FILES, check_config_file, read_run_file, validate_settings
 from tap_pinterest.fanout import FanOut
 from tap_pinterest.output import FastSingerWriter
 from tap_pinterest.pacing import Budget, Pacer
@@ -119,6 +119,9 @@ class TapPinterest(Tap):
     def invoke(cls, **kwargs: t.Any) -> None:
         """Sync; an expected failure ends it with one line (:mod:`tap_pinterest.reporting`);
         a stop on SIGTERM (:mod:`tap_pinterest.stopping`) with one line and status 0."""
+        for option in RUN_FILES:  # a --state or --catalog file that cannot be used: one line
+            if kwargs.get(option) is not None:
+                kwargs[option] = read_run_file(option, kwargs[option])
         with failures_in_one_line(cls.logger):
             try:
                 super().invoke(**kwargs)

@@ -168,7 +168,7 @@ def test_an_unexpected_exception_keeps_its_traceback(shared_sim: Simulator, tmp_
     [
         (None, "not found"),
         ('{"access_token": "' + SECRET + '",}', "is not valid JSON (line 1, column"),
-        ('["access_token"]', "holds a JSON list"),
+        ('["access_token"]', "holds a JSON array"),
         ("", "is not valid JSON"),
     ],
 )
@@ -179,6 +179,40 @@ def test_a_bad_config_file_is_one_line(tmp_path, text: str | None, fragment: str
     result = _run([sys.executable, "-m", "tap_pinterest", "--config", str(path)])
     _assert_one_error_line(result, f"Config file '{path}'", fragment, "JSON object of settings")
     assert len(own_lines(result.stderr)) == 1, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("option", "text", "fragment"),
+    [
+        ("state", '{"bookmarks": ', "is not valid JSON (line 1, column 15"),
+        ("state", '[{"bookmarks": {}}]', "holds a JSON array"),
+        ("state", b"\xff\xfe{}", "is not UTF-8 text"),
+        ("catalog", "{streams}", "is not valid JSON (line 1, column 2"),
+        ("catalog", '"pins"', "holds a JSON string"),
+        ("catalog", '{"streams": [{"stream": "pins"}]}', "is not a Singer catalog (KeyError"),
+        ("catalog", '{"streams": 5}', "is not a Singer catalog (TypeError"),
+    ],
+)
+def test_a_bad_state_or_catalog_file_is_one_line(
+    shared_sim: Simulator, tmp_path, option: str, text: str | bytes, fragment: str
+) -> None:
+    """Before a request: one line naming the option, the file and what it must hold."""
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(sim_config(shared_sim)))
+    path = tmp_path / f"{option}.json"
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text)
+    before = len(shared_sim.request_log.entries())
+    result = _run(
+        [sys.executable, "-m", "tap_pinterest", "--config", str(config), f"--{option}", str(path)]
+    )
+    holds = {"state": "the value of a STATE message", "catalog": "a Singer catalog"}[option]
+    _assert_one_error_line(result, f"--{option} file '{path}'", fragment, holds)
+    assert len(own_lines(result.stderr)) == 1, result.stderr
+    assert result.stdout == ""
+    assert len(shared_sim.request_log.entries()) == before  # no request was made
 
 
 def test_a_directory_as_config_file_is_one_line(tmp_path) -> None:
