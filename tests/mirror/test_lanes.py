@@ -139,3 +139,40 @@ def test_targets_loading_one_table_never_share_a_rowid(
     assert not set(taken[0]) & set(taken[1])
     first.engine.dispose()
     second.engine.dispose()
+
+
+def test_a_load_holds_one_connection_more_than_it_has_lanes(db_url: str) -> None:
+    """Each target holds its lanes' connections and one for tables and deletions, also
+    while it refreshes a table's statistics and merges its indexes' pending entries at
+    the end (on the lanes): what docs/scaling-out.md counts against max_connections."""
+    messages = [schema_message("items", ITEMS_SCHEMA, ["id"])]
+    messages += [record_message("items", item(i)) for i in range(6_000)]
+    messages += [{"type": "STATE", "value": {"done": 1}}]
+    target = TargetPinterestMirror(config={"database_url": db_url})
+    held = peak = 0
+
+    def checkout(*_: Any) -> None:
+        nonlocal held, peak
+        held += 1
+        peak = max(peak, held)
+
+    def checkin(*_: Any) -> None:
+        nonlocal held
+        held -= 1
+
+    sa.event.listen(target.store.engine, "checkout", checkout)
+    sa.event.listen(target.store.engine, "checkin", checkin)
+    assert feed(target, messages) == [{"done": 1}]
+    lanes = len(target.lanes)
+    assert peak <= lanes + 1, (peak, lanes)
+    if db_url.startswith("postgresql"):  # the end of the load ran: statistics, merges
+        with Mirror(db_url) as mirror:
+            assert mirror.stats()["items"]["records"] == 6_000
+        engine = sa.create_engine(db_url)
+        with engine.connect() as conn:
+            analyzed = conn.exec_driver_sql(
+                "SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables "
+                "WHERE relname = 'mirror_items' AND schemaname = current_schema()"
+            ).scalar_one()
+        engine.dispose()
+        assert analyzed

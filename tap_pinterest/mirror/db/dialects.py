@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
@@ -224,53 +223,42 @@ def nullable(column: sa.ColumnElement[Any]) -> bool:
     return not (isinstance(column, sa.Column) and not column.nullable)
 
 
-def refresh_statistics(engine: Engine, table_name: str) -> None:
-    """After a load: PostgreSQL's planner needs the table's statistics (autovacuum may take
-    minutes to gather them, and until then a text search can pick a plan 100 times
-    slower), so ANALYZE it. SQLite plans the mirror's queries well without statistics.
+def maintenance(conn: Connection, table_name: str) -> list[list[Any]]:
+    """The statements to run after a load, in groups that may run at once on separate
+    connections (each group in order); none on SQLite.
+
+    PostgreSQL's planner needs the table's statistics (autovacuum may take minutes to
+    gather them, and until then a text search can pick a plan 100 times slower), so the
+    first group ANALYZEs it. SQLite plans the mirror's queries well without statistics.
 
     The GIN indexes' pending lists (where inserts wait to be merged, up to 4 MB) are
-    merged too: every search reads a pending list whole, which after a load of 1M pins
-    doubled the time to look a word up (12 ms instead of 6). And the BRIN index of
-    `_rowid` (`textsearch.add_word_arrays`) summarizes the pages the load filled: a
-    window of a text scan reads every page not yet summarized.
-
-    Each GIN index is merged on a connection of its own while ANALYZE runs, then the
-    BRIN summary (which, like ANALYZE, takes the table's SHARE UPDATE EXCLUSIVE lock): at
-    1M pins the three took 1.7 s one after another.
+    merged too, one group each: every search reads a pending list whole, which after a
+    load of 1M pins doubled the time to look a word up (12 ms instead of 6). And the BRIN
+    index of `_rowid` (`textsearch.add_word_arrays`) summarizes the pages the load filled
+    (a window of a text scan reads every page not yet summarized): after ANALYZE, whose
+    SHARE UPDATE EXCLUSIVE lock it takes too.
     """
-    if engine.dialect.name != "postgresql":
-        return
-    with engine.connect() as conn:
-        indexes = conn.execute(
-            sa.text(
-                "SELECT a.amname, i.indexrelid::regclass::text FROM pg_index i "
-                "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam "
-                "WHERE i.indrelid = CAST(:table AS regclass) AND a.amname IN ('gin', 'brin') "
-                "ORDER BY 2"
-            ),
-            {"table": f'"{table_name}"'},
-        ).all()
-    # each step runs on a connection of its own: ANALYZE, then the BRIN summaries; each
-    # GIN index's merge
-    analyze: list[Any] = [sa.text(f'ANALYZE "{table_name}"')]
-    steps = [analyze]
+    if conn.dialect.name != "postgresql":
+        return []
+    indexes = conn.execute(
+        sa.text(
+            "SELECT a.amname, i.indexrelid::regclass::text FROM pg_index i "
+            "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam "
+            "WHERE i.indrelid = CAST(:table AS regclass) AND a.amname IN ('gin', 'brin') "
+            "ORDER BY 2"
+        ),
+        {"table": f'"{table_name}"'},
+    ).all()
+    statistics: list[Any] = [sa.text(f'ANALYZE "{table_name}"')]
+    groups = [statistics]
     for method, index in indexes:
         function = "gin_clean_pending_list" if method == "gin" else "brin_summarize_new_values"
         call = sa.text(f"SELECT {function}(CAST(:index AS regclass))").bindparams(index=index)
         if method == "gin":
-            steps.append([call])
+            groups.append([call])
         else:
-            analyze.append(call)
-
-    def run(statements: list[Any]) -> None:
-        with engine.begin() as conn:
-            for statement in statements:
-                conn.execute(statement)
-
-    with ThreadPoolExecutor(len(steps), thread_name_prefix="mirror-statistics") as pool:
-        for future in [pool.submit(run, step) for step in steps]:
-            future.result()
+            statistics.append(call)
+    return groups
 
 
 def _sqlite_path(path: tuple[str, ...]) -> str:

@@ -28,7 +28,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -76,6 +76,17 @@ class _Lane:
         if conn is not None:
             self.store.touch(conn, [touched[name] for name in sorted(touched)])
             conn.commit()
+
+    def run(self, statements: list[Any]) -> None:
+        """Run `statements` in one transaction of their own."""
+        conn = self.begin()
+        try:
+            for statement in statements:
+                conn.execute(statement)
+        except BaseException:
+            self.rollback()
+            raise
+        self.commit()
 
     def rollback(self) -> None:
         conn, self.conn, self.uncommitted, self.touched = self.conn, None, 0, {}
@@ -128,6 +139,22 @@ class WriteLanes:
         lane.uncommitted += batch.count
         if lane.uncommitted >= self._commit_rows or time.monotonic() - lane.began > COMMIT_SECONDS:
             lane.commit()
+
+    def run_groups(self, groups: list[list[Any]]) -> None:
+        """Run each group of statements in a transaction of its own on a lane, and wait
+        for them all (`Writer.maintenance`). The first group (the statistics, the
+        longest) runs on the first lane, the others are shared out between the rest.
+        Call it with nothing else submitted (after `wait`)."""
+        if not groups:
+            return
+        first, *rest = self._lanes
+        others = rest or [first]
+        lanes = [first, *(others[i % len(others)] for i in range(len(groups) - 1))]
+        runs = zip(lanes, groups, strict=True)
+        futures = [lane.thread.submit(_Lane.run, lane, group) for lane, group in runs]
+        wait(futures)
+        for future in futures:
+            future.result()
 
     def wait(self) -> None:
         """Block until every submitted batch is committed, on every lane (raising the

@@ -144,5 +144,5 @@ class MirrorSink(BatchSink):
         self.flush()
         self._target.wait_for_writes()
         if self._written:
-            self._target.store.refresh_statistics(self._info)
+            self._target.lanes.run_groups(self._target.store.maintenance(self._info))
         super().clean_up()

@@ -247,9 +247,12 @@ class Writer(Store):
             self.touch(conn, [info])
         return deleted
 
-    def refresh_statistics(self, info: StreamInfo) -> None:
-        """Update the planner's statistics of the stream's table (after a load)."""
-        dialects.refresh_statistics(self.engine, info.table.name)
+    def maintenance(self, info: StreamInfo) -> list[list[Any]]:
+        """What to run on the stream's table after a load (`dialects.maintenance`: the
+        planner's statistics, the indexes' pending entries), in groups that may run at
+        once."""
+        with self.engine.connect() as conn:
+            return dialects.maintenance(conn, info.table.name)
 
     def touch(self, conn: Connection, infos: list[StreamInfo]) -> None:
         """Record that the streams were loaded now, in the caller's transaction (in the
