@@ -24,7 +24,8 @@ reference.
 
 By default the target writes every STATE (`state_interval_seconds` 0), so each step is
 one commit. `--state-interval 5` runs it as configured by default. `--batch-size` sets
-the target's `batch_size_rows` (records per upsert; 10,000 by default).
+the target's `batch_size_rows` (records per batch; by default 2,500 per writer lane:
+2,500 on SQLite, 5,000 on PostgreSQL).
 """
 
 from __future__ import annotations
