@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import sys
 from collections import Counter
+from collections.abc import Collection
 from pathlib import Path
 
 import networkx as nx
@@ -19,20 +20,26 @@ WINGS = ("tap_pinterest.mirror", "tap_pinterest.simulator")
 
 
 def module_name(root: Path, path: Path) -> str:
+    """The dotted name of the module in `path`, under the package directory `root`."""
     parts = path.relative_to(root.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def imports(path: Path, known: set[str]) -> set[str]:
-    """The package's modules that a file imports (`from package import module` too)."""
+def imports(path: Path, modules: Collection[str] = ()) -> set[str]:
+    """What a file imports, at any depth (lazy imports count), absolute imports only.
+
+    `from package import name` is the module `package.name` where `modules` holds it,
+    else `package`. (tests/test_layering.py checks the package's layers with it.)
+    """
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
-            found.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return found & known
+            for alias in node.names:
+                child = f"{node.module}.{alias.name}"
+                found.add(child if child in modules else node.module)
+    return found
 
 
 def main(root: Path) -> None:
@@ -40,7 +47,8 @@ def main(root: Path) -> None:
     graph = nx.DiGraph()
     for name, path in files.items():
         graph.add_node(name)
-        graph.add_edges_from((name, other) for other in imports(path, set(files)) - {name})
+        found = imports(path, files.keys()) & files.keys()
+        graph.add_edges_from((name, other) for other in found - {name})
 
     per_folder = Counter(p.parent.relative_to(root.parent).as_posix() for p in files.values())
     print("modules per folder:")

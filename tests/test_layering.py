@@ -6,12 +6,17 @@ sub-packages depend one way, without cycles."""
 
 from __future__ import annotations
 
-import ast
+import sys
 from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[1] / "tap_pinterest"
+REPO = Path(__file__).resolve().parents[1]
+PACKAGE = REPO / "tap_pinterest"
+sys.path.insert(0, str(REPO / "scripts"))
+
+import import_graph  # noqa: E402
+
 SHARED = {"tap_pinterest.serving"}  # imports nothing from the package itself
 #: The tap's modules, from the ground up; a module imports only from its layer or below.
 LAYERS = (
@@ -48,13 +53,7 @@ SIMULATOR_LAYERS = ("api", "endpoints", "analytics", "data")
 
 def _imports(path: Path) -> set[str]:
     """The tap_pinterest modules a file imports (at any depth: lazy imports count)."""
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
-    return {name for name in found if name.split(".")[0] == "tap_pinterest"}
+    return {name for name in import_graph.imports(path) if name.split(".")[0] == "tap_pinterest"}
 
 
 def _files(part: str, *, recursive: bool = False) -> list[Path]:
@@ -69,8 +68,7 @@ def _name(path: Path) -> str:
 
 
 def _module(path: Path) -> str:
-    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+    return import_graph.module_name(PACKAGE, path)
 
 
 def _simulator_layer(module: str) -> int | None:
@@ -120,18 +118,10 @@ def test_the_simulator_sub_packages_import_one_way(path: Path) -> None:
 def _graph(part: str) -> dict[str, set[str]]:
     """The imports between the modules of a part of the package (lazy ones too)."""
     modules = {_module(p): p for p in _files(part, recursive=True)}
-    graph: dict[str, set[str]] = {}
-    for name, path in modules.items():
-        found: set[str] = set()
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if isinstance(node, ast.Import):
-                found.update(alias.name for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                for alias in node.names:  # `from package import module` names the module
-                    child = f"{node.module}.{alias.name}"
-                    found.add(child if child in modules else node.module)
-        graph[name] = (found & modules.keys()) - {name}
-    return graph
+    return {
+        name: (import_graph.imports(path, modules.keys()) & modules.keys()) - {name}
+        for name, path in modules.items()
+    }
 
 
 def _assert_no_cycles(graph: dict[str, set[str]]) -> None:
