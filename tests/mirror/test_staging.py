@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from tap_pinterest.mirror import Mirror
 from tap_pinterest.mirror.db import dialects
-from tap_pinterest.mirror.load.ingest import RowEncoder
+from tap_pinterest.mirror.load.rows import RowEncoder
 from tap_pinterest.mirror.load.writer import Writer
 from tests.mirror.conftest import (
     ITEMS_SCHEMA,

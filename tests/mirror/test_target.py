@@ -58,7 +58,7 @@ def test_a_nul_character_is_kept_on_sqlite_and_replaced_on_postgresql(
         item(2, description="a\\\x00b"),
         item(3),
     ]
-    with caplog.at_level("WARNING", logger="tap_pinterest.mirror.load.ingest"):
+    with caplog.at_level("WARNING", logger="tap_pinterest.mirror.load.rows"):
         load_items(db_url, records)
     postgresql = db_url.startswith("postgresql")
     nul = "\ufffd" if postgresql else "\x00"

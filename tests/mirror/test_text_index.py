@@ -14,7 +14,7 @@ import pytest
 
 from tap_pinterest.mirror import Mirror
 from tap_pinterest.mirror.db import database, dialects, textsearch
-from tap_pinterest.mirror.load import ingest
+from tap_pinterest.mirror.load import rows
 from tap_pinterest.mirror.query import paging
 from tests.mirror.conftest import item, load_items, make_url, paged_ids
 from tests.mirror.test_indexes import _index_columns
@@ -120,7 +120,7 @@ def test_the_word_arrays_are_the_same_from_text_and_from_its_json(text: str) -> 
     raw_utf8 = json.dumps(text, ensure_ascii=False)
     escaped = json.dumps(text)
     for form in {raw_utf8, escaped}:
-        field = ingest._copy_words(msgspec.Raw(form.encode()))
+        field = rows._copy_words(msgspec.Raw(form.encode()))
         assert set(field[1:-1].decode().split(",")) - {""} == words
 
 

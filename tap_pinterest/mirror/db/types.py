@@ -86,7 +86,7 @@ class StreamInfo:
 
 @dataclass
 class Batch:
-    """A batch of one stream's rows, as `load.ingest.RowEncoder` builds it.
+    """A batch of one stream's rows, as `load.rows.RowEncoder` builds it.
 
     SQLite: `rows` is one JSON array of `[pk, version, offset, length, promoted values...]`, one
     per record, promoted values in `StreamInfo.columns` order; `records` holds the

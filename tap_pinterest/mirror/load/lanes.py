@@ -4,7 +4,7 @@ transaction.
 SQLite has one write lock, so it gets one lane. PostgreSQL gets `POSTGRES_LANES`: one
 backend process per lane, so a load uses more than one core of the server (one backend
 spent 45% of its time inserting index entries and 30% in COPY, at 0.8 of a core). A
-batch's rows are split between the lanes by key (`load.ingest.RowEncoder`): a key always
+batch's rows are split between the lanes by key (`load.rows.RowEncoder`): a key always
 goes to the same lane, so the writes of one key keep their order, and no lane ever waits
 for a row lock another lane holds.
 

@@ -1,6 +1,6 @@
 """PostgreSQL: a batch's upsert streamed with COPY into a temporary staging table.
 
-A batch (`db.types.Batch.copy`, COPY text built by `load.ingest.RowEncoder`) goes to the
+A batch (`db.types.Batch.copy`, COPY text built by `load.rows.RowEncoder`) goes to the
 server with psycopg's `Cursor.copy`: no statement parameters, no per-row driver work,
 and the records are parsed into JSONB once, by COPY. One INSERT ... SELECT from the
 stage ... ON CONFLICT (_pk) DO UPDATE then writes the stream table (`dialects.upsert`:
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 
 #: The stage's columns before the word arrays, in the order of a COPY line
-#: (`load.ingest.RowEncoder`).
+#: (`load.rows.RowEncoder`).
 STAGED = ("_rowid", "_pk", "_version", "_record", "_cells")
 
 

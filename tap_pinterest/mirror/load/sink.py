@@ -1,7 +1,7 @@
 """MirrorSink: one stream's records, upserted into its mirror table in batches.
 
 The target (`load.target`) owns the writer thread and the store; a sink encodes its
-stream's rows (`load.ingest.RowEncoder`) and hands each batch to the target's writer.
+stream's rows (`load.rows.RowEncoder`) and hands each batch to the target's writer.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from singer_sdk.singerlib.exceptions import InvalidInputLine
 from singer_sdk.sinks import BatchSink
 from typing_extensions import override
 
-from tap_pinterest.mirror.load.ingest import RowEncoder
+from tap_pinterest.mirror.load.rows import RowEncoder
 
 if t.TYPE_CHECKING:
     from singer_sdk.target_base import Target
