@@ -120,7 +120,8 @@ class TargetPinterestMirror(Target):
     ).to_dict()
     #: The settings of this target, without those the SDK adds to `config_jsonschema`.
     own_settings: ClassVar[dict[str, Any]] = copy.deepcopy(config_jsonschema["properties"])
-    #: The database the command line's target opened, for its error line.
+    #: The database the command line's target opened, for the error line `invoke` writes
+    #: when a write fails (`Target.listen`, where the target knows its URL, is final).
     _opened: ClassVar[URL | None] = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
