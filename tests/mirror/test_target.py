@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import select
 import subprocess
 import sys
@@ -72,6 +73,29 @@ def test_a_nul_character_is_kept_on_sqlite_and_replaced_on_postgresql(
         assert m.stats()["items"]["records"] == 3
     warnings = [r.getMessage() for r in caplog.records if "NUL" in r.getMessage()]
     assert len(warnings) == (1 if postgresql else 0), warnings  # once per stream and run
+
+
+def test_the_command_line_closes_every_connection_it_opened(db_url: str, tmp_path: Path) -> None:
+    """At the end of the input the target closes its connections (lanes, tables, the
+    statistics): left to the garbage collector, psycopg warned of each at exit, under
+    Meltano too."""
+    config = tmp_path / "mirror.json"
+    config.write_text(json.dumps({"database_url": db_url}))
+    messages = [schema_message("items", ITEMS_SCHEMA, ["id"])]
+    messages += [record_message("items", item(i)) for i in range(30)]
+    messages.append({"type": "STATE", "value": {"done": 1}})
+    result = subprocess.run(
+        [str(BIN / "target-pinterest-mirror"), "--config", str(config)],
+        input="".join(json.dumps(m) + "\n" for m in messages),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "PYTHONWARNINGS": "default"},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert [json.loads(line) for line in result.stdout.splitlines()] == [{"done": 1}]
+    assert "ResourceWarning" not in result.stderr, result.stderr[-2000:]
 
 
 def test_upsert_updates_and_last_duplicate_wins(db_url: str) -> None:

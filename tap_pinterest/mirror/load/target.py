@@ -255,11 +255,16 @@ class TargetPinterestMirror(Target):
 
     @override
     def process_endofpipe(self) -> None:
+        """At the end of the input: commit, then close every connection (left to the
+        garbage collector, psycopg warns of each at exit)."""
         try:
             super().process_endofpipe()
             self.wait_for_writes()
         finally:
-            self.lanes.close()
+            try:
+                self.lanes.close()
+            finally:
+                self.store.engine.dispose()
 
     @override
     def _write_state_message(self, state: dict[str, Any]) -> None:
