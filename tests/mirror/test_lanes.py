@@ -141,7 +141,7 @@ def test_targets_loading_one_table_never_share_a_rowid(
     second.engine.dispose()
 
 
-def test_a_load_holds_one_connection_more_than_it_has_lanes(db_url: str) -> None:
+def test_a_load_holds_at_most_one_connection_more_than_it_has_lanes(db_url: str) -> None:
     """Each target holds its lanes' connections and one for tables and deletions, also
     while it refreshes a table's statistics and merges its indexes' pending entries at
     the end (on the lanes): what docs/scaling-out.md counts against max_connections."""

@@ -151,10 +151,7 @@ class WriteLanes:
         others = rest or [first]
         lanes = [first, *(others[i % len(others)] for i in range(len(groups) - 1))]
         runs = zip(lanes, groups, strict=True)
-        futures = [lane.thread.submit(_Lane.run, lane, group) for lane, group in runs]
-        wait(futures)
-        for future in futures:
-            future.result()
+        _all_done([lane.thread.submit(_Lane.run, lane, group) for lane, group in runs])
 
     def wait(self) -> None:
         """Block until every submitted batch is committed, on every lane (raising the
@@ -192,7 +189,11 @@ class WriteLanes:
                 lane.thread.shutdown()
 
     def _on_every_lane(self, step: Callable[[_Lane], None]) -> None:
-        futures = [lane.thread.submit(step, lane) for lane in self._lanes]
-        wait(futures)
-        for future in futures:
-            future.result()
+        _all_done([lane.thread.submit(step, lane) for lane in self._lanes])
+
+
+def _all_done(futures: list[Future[None]]) -> None:
+    """Wait for every one of `futures`, then raise the first failure (in their order)."""
+    wait(futures)
+    for future in futures:
+        future.result()
