@@ -7,11 +7,13 @@ mirror grows, with the target's peak RSS and the database's size.
 
 Streams `--records` board_pins (benchmarks/mirror_data.py, written to a file first, so
 generating them takes no CPU from the target) into one target process per backend, in
-turn, with a STATE every `--step` records. The target emits each STATE after committing
-the records before it, so the time between two STATE lines is the time to load and
-commit one step: the script prints the rate of every step, the median, the first and
-the last million's rate (from 2M records), the peak RSS, the database's size and
-bytes per record, and PostgreSQL's rate as a share of SQLite's on the same messages.
+turn, with a STATE every `--step` records. The pins come board by board, as the tap
+sends them; `--order scattered` puts each on a random board, the input of the figures
+before this order. The target emits each STATE after committing the records before it,
+so the time between two STATE lines is the time to load and commit one step: the script
+prints the rate of every step, the median, the first and the last million's rate (from
+2M records), the peak RSS, the database's size and bytes per record, and PostgreSQL's
+rate as a share of SQLite's on the same messages.
 
 SQLite: a file `--db` (replaced). PostgreSQL: `--pg-url`, in a schema of its own
 (`mirror_load_bench`, dropped first, and at the end unless `--keep`): tables left in
@@ -45,7 +47,7 @@ from typing import Any
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from mirror_data import singer_lines
+from mirror_data import ORDERS, singer_lines
 from peak_rss import Measured
 
 BIN = Path(sys.executable).parent
@@ -81,12 +83,12 @@ class Run:
         return (end - start) / (at[end] - at[start])
 
 
-def input_file(records: int, step: int) -> Path:
-    source = Path(tempfile.gettempdir()) / f"mirror-bench-{records}-{step}.jsonl"
+def input_file(records: int, step: int, order: str) -> Path:
+    source = Path(tempfile.gettempdir()) / f"mirror-bench-{records}-{step}-{order}.jsonl"
     if not source.exists():
         partial = source.with_suffix(".partial")
         with partial.open("w") as out:
-            out.writelines(line + "\n" for line in singer_lines(records, step))
+            out.writelines(line + "\n" for line in singer_lines(records, step, order=order))
         partial.rename(source)
     return source
 
@@ -227,6 +229,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=MILLION)
     parser.add_argument("--step", type=int, default=100_000)
+    parser.add_argument(
+        "--order",
+        choices=ORDERS,
+        default="boards",
+        help="pins board by board, as the tap sends them, or each on a random board",
+    )
     parser.add_argument("--backends", default="sqlite,postgresql", help="'' for none")
     parser.add_argument("--db", default=str(Path(tempfile.gettempdir()) / "mirror-bench.db"))
     parser.add_argument("--pg-url", default=PG_URL)
@@ -237,7 +245,7 @@ def main() -> None:
         "--batch-size", type=int, help="the target's batch_size_rows (default: its own)"
     )
     args = parser.parse_args()
-    source = input_file(args.records, args.step)
+    source = input_file(args.records, args.step, args.order)
     runs = [mirror_run(backend, args, source) for backend in args.backends.split(",") if backend]
     if args.target_postgres:
         runs.append(target_postgres_run(args, source))
