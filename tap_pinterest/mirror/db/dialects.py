@@ -303,7 +303,10 @@ def array_contains(
 def statement_timeout(conn: Connection, milliseconds: int) -> Iterator[None]:
     """Abort the statements run inside the block after `milliseconds` (per transaction)."""
     if conn.dialect.name == "postgresql":
-        conn.execute(sa.select(sa.func.set_config("statement_timeout", str(milliseconds), True)))
+        # the driver's SQL: SQLAlchemy's construct took 0.5 ms a search to build and run
+        conn.exec_driver_sql(
+            "SELECT set_config('statement_timeout', %(ms)s, true)", {"ms": str(milliseconds)}
+        )
         yield
         return
     raw = conn.connection.driver_connection

@@ -128,6 +128,10 @@ class Store:
         self.dialect = engine.dialect.name
         self.catalog = catalog_table(sa.MetaData())
         self.layout = layout_table(sa.MetaData())
+        # built once: building the statement took a third of the lookup
+        self._generation_of = sa.select(
+            self.catalog.c.generation, self.catalog.c.last_loaded_at
+        ).where(self.catalog.c.stream == sa.bindparam("stream"))
         self._infos: dict[str, StreamInfo] = {}
         self._has_catalog = False
 
@@ -159,14 +163,24 @@ class Store:
         return list(conn.execute(sa.select(self.catalog).order_by(self.catalog.c.stream)))
 
     def info(self, conn: Connection, stream: str) -> StreamInfo | None:
-        """The stream's current layout (cached until its generation changes)."""
-        row = conn.execute(sa.select(self.catalog).where(self.catalog.c.stream == stream)).first()
+        """The stream's current layout (cached until its generation changes).
+
+        Every search and `get` asks, so the cached case reads only the generation and the
+        load time, with a statement built once (reading the whole row, JSON Schema and
+        all, with a statement built each time took 0.7 ms of a 4 ms search on PostgreSQL;
+        this takes about 0.3, most of it the round trip)."""
+        cached = self._infos.get(stream)
+        if cached is not None:
+            now = conn.execute(self._generation_of, {"stream": stream}).first()
+            if now is None:
+                return None
+            if now.generation == cached.generation:
+                cached.last_loaded_at = now.last_loaded_at
+                return cached
+        catalog = self.catalog
+        row = conn.execute(sa.select(catalog).where(catalog.c.stream == stream)).first()
         if row is None:
             return None
-        cached = self._infos.get(stream)
-        if cached is not None and cached.generation == row.generation:
-            cached.last_loaded_at = row.last_loaded_at
-            return cached
         columns = json.loads(row.columns)
         info = StreamInfo(
             name=stream,
