@@ -124,6 +124,15 @@ def test_the_word_arrays_are_the_same_from_text_and_from_its_json(text: str) -> 
         assert set(field[1:-1].decode().split(",")) - {""} == words
 
 
+def test_the_copy_array_keeps_repeats_and_drops_long_words() -> None:
+    """COPY's array literal lists the words as they come (the GIN index takes each once):
+    the same words as `ascii_words_of_utf8`, repeats kept, none longer than the index's."""
+    text = b"Red red-DRESS red " + b"x" * 101 + b" dress"
+    assert textsearch.word_array_literal(text) == b"{red,red,dress,red,dress}"
+    assert textsearch.ascii_words_of_utf8(text) == [b"red", b"dress"]
+    assert textsearch.word_array_literal(b"") == b"{}"
+
+
 # the windowed scan
 
 #: "every" in every title, "some" in one in 7, "rare" in the first and the last two

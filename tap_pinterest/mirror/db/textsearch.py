@@ -65,6 +65,7 @@ _WORD_BYTES = bytes(
 )
 #: longer words are left to the regex (a GIN entry must fit in a third of a page)
 MAX_INDEXED_WORD = 100
+_LONG_WORD = re.compile(rb"[a-z0-9]{%d}" % (MAX_INDEXED_WORD + 1))
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
@@ -87,10 +88,24 @@ def ascii_words_of_utf8(data: bytes) -> list[bytes]:
     character beyond ASCII is 0x80 or more, never a letter or digit, so the words are
     the runs of letters and digits between the other bytes (one `translate` and
     `split`: a regex's findall took three times as long)."""
-    words = set(data.translate(_WORD_BYTES).split())
-    if len(data) > MAX_INDEXED_WORD and len(max(words, key=len, default=b"")) > MAX_INDEXED_WORD:
+    return list(dict.fromkeys(_ascii_runs(data)))
+
+
+def word_array_literal(data: bytes) -> bytes:
+    """The array literal (`{a,b}`) of the words of the UTF-8 text `data`, for COPY: the
+    words of `ascii_words_of_utf8` in the order they come, a repeated word as often as
+    it comes. The GIN index takes each word of an array once, and a search asks whether
+    the array contains a word, so the repeats change no answer; leaving them in spares
+    the loader a set per field (1.9 of the 3.2 µs of a 150-byte description)."""
+    return b"{%b}" % b",".join(_ascii_runs(data))
+
+
+def _ascii_runs(data: bytes) -> list[bytes]:
+    translated = data.translate(_WORD_BYTES)
+    words = translated.split()
+    if len(data) > MAX_INDEXED_WORD and _LONG_WORD.search(translated):
         return [w for w in words if len(w) <= MAX_INDEXED_WORD]
-    return list(words)
+    return words
 
 
 def word_array_name(field: str) -> str:
