@@ -24,6 +24,13 @@ installed in VENV (`python3 -m venv VENV && VENV/bin/pip install
 meltanolabs-target-postgres`), with `use_copy`, into the schema `mirror_load_tp`, for
 reference.
 
+`--repeat N` runs the backends in turn N times (SQLite, PostgreSQL, SQLite, ...) and
+prints each round's PostgreSQL / SQLite ratio and their median: on the 2-core CI
+machine one backend's rate moves by up to 15% from run to run, so one pair of runs is
+a noisy ratio. Before every run the script flushes the page cache's dirty pages
+(`sync`) and has PostgreSQL checkpoint, so no run pays for the writes of the one
+before it.
+
 By default the target writes every STATE (`state_interval_seconds` 0), so each step is
 one commit. `--state-interval 5` runs it as configured by default. `--batch-size` sets
 the target's `batch_size_rows` (records per batch; by default 2,500 per writer lane:
@@ -35,6 +42,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -161,6 +169,23 @@ def sqlite_size(db: str) -> int:
     return sum(Path(db + s).stat().st_size for s in ("", "-wal") if Path(db + s).exists())
 
 
+def settle(pg_url: str | None) -> None:
+    """Start the next run on a quiet machine: the dirty pages of the runs before it
+    written out, and PostgreSQL's checkpoint done (it needs the CHECKPOINT privilege: a
+    superuser or `pg_checkpoint`; without it the run starts after the `sync` alone)."""
+    os.sync()
+    if pg_url is None:
+        return
+    engine = sa.create_engine(pg_url)
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("CHECKPOINT")
+    except sa.exc.DBAPIError as exc:
+        print(f"  (no CHECKPOINT before the run: {str(exc.orig).strip()})", flush=True)
+    finally:
+        engine.dispose()
+
+
 def mirror_run(backend: str, args: argparse.Namespace, source: Path) -> Run:
     if backend == "sqlite":
         for suffix in ("", "-wal", "-shm"):
@@ -225,6 +250,26 @@ def report(run: Run) -> None:
         print(f"  database size: {run.size / 1e6:,.1f} MB   ({per:,.0f} bytes/record)")
 
 
+def compare(rounds: list[dict[str, Run]]) -> None:
+    """PostgreSQL's rate as a share of SQLite's, per round, and the median of the rounds."""
+    pairs = [(r["sqlite"], r["postgresql"]) for r in rounds if {"sqlite", "postgresql"} <= set(r)]
+    if not pairs:
+        return
+    overall = [pg.overall / sqlite.overall for sqlite, pg in pairs]
+    steps = [statistics.median(pg.rates) / statistics.median(sqlite.rates) for sqlite, pg in pairs]
+    print()
+    for n, (sqlite, pg) in enumerate(pairs, start=1):
+        print(
+            f"round {n}: SQLite {sqlite.overall:,.0f}, PostgreSQL {pg.overall:,.0f} records/s: "
+            f"PostgreSQL / SQLite, overall: {overall[n - 1]:.0%}   median step: {steps[n - 1]:.0%}"
+        )
+    if len(pairs) > 1:
+        print(
+            f"PostgreSQL / SQLite, median of {len(pairs)} rounds: overall "
+            f"{statistics.median(overall):.0%}   median step: {statistics.median(steps):.0%}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=MILLION)
@@ -244,21 +289,27 @@ def main() -> None:
     parser.add_argument(
         "--batch-size", type=int, help="the target's batch_size_rows (default: its own)"
     )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="run the backends in turn this many times"
+    )
     args = parser.parse_args()
     source = input_file(args.records, args.step, args.order)
-    runs = [mirror_run(backend, args, source) for backend in args.backends.split(",") if backend]
+    backends = [backend for backend in args.backends.split(",") if backend]
+    uses_pg = "postgresql" in backends or args.target_postgres
+    rounds: list[dict[str, Run]] = []
+    for _ in range(args.repeat):
+        rounds.append({})
+        for backend in backends:
+            settle(args.pg_url if uses_pg else None)
+            rounds[-1][backend] = mirror_run(backend, args, source)
+    runs = [run for done in rounds for run in done.values()]
     if args.target_postgres:
+        settle(args.pg_url)
         runs.append(target_postgres_run(args, source))
     for run in runs:
         report(run)
-    by_name = {run.name: run for run in runs}
-    if {"sqlite", "postgresql"} <= set(by_name):
-        sqlite, pg = by_name["sqlite"], by_name["postgresql"]
-        print(
-            f"\nPostgreSQL / SQLite, overall: {pg.overall / sqlite.overall:.0%}   median step: "
-            f"{statistics.median(pg.rates) / statistics.median(sqlite.rates):.0%}"
-        )
-    if "postgresql" in by_name:
+    compare(rounds)
+    if "postgresql" in backends:
         if args.keep:
             print(f"PostgreSQL mirror kept: {args.pg_url}?options=-csearch_path%3D{SCHEMA},public")
         else:
