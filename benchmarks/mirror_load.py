@@ -31,8 +31,11 @@ a noisy ratio. Before every run the script flushes the page cache's dirty pages
 (`sync`) and has PostgreSQL checkpoint, so no run pays for the writes of the one
 before it.
 
-By default the target writes every STATE (`state_interval_seconds` 0), so each step is
-one commit. `--state-interval 5` runs it as configured by default. `--batch-size` sets
+By default the target runs as shipped: it writes a STATE (committing first) at most
+every 30 s (`state_interval_seconds`), so the marks come about 30 s apart, and the
+first and the last million's rates are interpolated between them. `--state-interval 0`
+writes every STATE, a commit every `--step` records (the figures before this default).
+`--batch-size` sets
 the target's `batch_size_rows` (records per batch; by default 2,500 per writer lane:
 2,500 on SQLite, 5,000 on PostgreSQL).
 """
@@ -47,10 +50,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import sqlalchemy as sa
 
@@ -63,6 +67,8 @@ PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SCHEMA = "mirror_load_bench"
 TP_SCHEMA = "mirror_load_tp"
 MILLION = 1_000_000
+FEED_CHUNK = 1 << 20
+DROP_EVERY = 64 << 20
 
 
 @dataclass
@@ -83,12 +89,21 @@ class Run:
     def overall(self) -> float:
         return self.records / self.elapsed
 
+    def time_at(self, records: int) -> float | None:
+        """When the load reached `records`: a mark's time, or interpolated between the two
+        marks around it (with the target's default STATE interval a mark comes every
+        30 s, not at every step)."""
+        for (a, at), (b, bt) in itertools.pairwise(self.marks):
+            if a <= records <= b:
+                return at + (bt - at) * (records - a) / (b - a)
+        return None
+
     def rate_between(self, start: int, end: int) -> float | None:
-        """Records per second from the mark at `start` records to the one at `end`."""
-        at = dict(self.marks)
-        if start not in at or end not in at:
+        """Records per second from `start` records to `end`."""
+        began, ended = self.time_at(start), self.time_at(end)
+        if began is None or ended is None:
             return None
-        return (end - start) / (at[end] - at[start])
+        return (end - start) / (ended - began)
 
 
 def input_file(records: int, step: int, order: str) -> Path:
@@ -101,26 +116,48 @@ def input_file(records: int, step: int, order: str) -> Path:
     return source
 
 
+def feed(source: Path, pipe: IO[bytes]) -> None:
+    """Write `source` into the target's stdin, as a tap's pipe would, and drop what was
+    read from the page cache: the 10M input (14 GB) would otherwise push the mirror's
+    own pages out of it, which no sync through a pipe does."""
+    read = 0
+    try:
+        with source.open("rb") as file, pipe:
+            while chunk := file.read(FEED_CHUNK):
+                pipe.write(chunk)
+                read += len(chunk)
+                if read % DROP_EVERY < len(chunk):
+                    os.posix_fadvise(file.fileno(), 0, read, os.POSIX_FADV_DONTNEED)
+    except BrokenPipeError:  # the target stopped early: its exit status tells why
+        return
+
+
 def run_target(
     name: str, command: list[str], source: Path, records: int, *, marks: bool
 ) -> tuple[list[tuple[int, float]], float, float, int]:
     """Run a target on `source`; the STATE lines it writes mark the steps."""
-    with source.open() as stdin:
-        measured = Measured(
-            command, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-        )
-        target = measured.process
-        if target.stdout is None:
-            raise RuntimeError(name)
-        started = time.perf_counter()
-        found = [(0, started)]
-        for line in target.stdout:
-            if not marks:
-                continue
-            loaded = json.loads(line)["loaded"]  # the STATE's value, as the target writes it
-            found.append((loaded, time.perf_counter()))
-            print(f"  {name}: {loaded:>11,} records  {found[-1][1] - started:8.1f} s", flush=True)
-        status, rss_mb = measured.wait()
+    measured = Measured(
+        command,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    target = measured.process
+    if target.stdout is None or target.stdin is None:
+        raise RuntimeError(name)
+    feeder = threading.Thread(target=feed, args=(source, target.stdin.buffer), daemon=True)
+    started = time.perf_counter()
+    feeder.start()
+    found = [(0, started)]
+    for line in target.stdout:
+        if not marks:
+            continue
+        loaded = json.loads(line)["loaded"]  # the STATE's value, as the target writes it
+        found.append((loaded, time.perf_counter()))
+        print(f"  {name}: {loaded:>11,} records  {found[-1][1] - started:8.1f} s", flush=True)
+    status, rss_mb = measured.wait()
+    feeder.join()
     elapsed = time.perf_counter() - started
     if not marks:
         found.append((records, started + elapsed))
@@ -193,7 +230,9 @@ def mirror_run(backend: str, args: argparse.Namespace, source: Path) -> Run:
         url = f"sqlite:///{args.db}"
     else:
         url = pg_schema_url(args.pg_url, SCHEMA)
-    settings: dict[str, Any] = {"database_url": url, "state_interval_seconds": args.state_interval}
+    settings: dict[str, Any] = {"database_url": url}
+    if args.state_interval is not None:
+        settings["state_interval_seconds"] = args.state_interval
     if args.batch_size:
         settings["batch_size_rows"] = args.batch_size
     config = write_config(settings)
@@ -285,7 +324,11 @@ def main() -> None:
     parser.add_argument("--pg-url", default=PG_URL)
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL schema")
     parser.add_argument("--target-postgres", metavar="VENV", help="also run target-postgres")
-    parser.add_argument("--state-interval", type=float, default=0.0)
+    parser.add_argument(
+        "--state-interval",
+        type=float,
+        help="the target's state_interval_seconds (default: its own)",
+    )
     parser.add_argument(
         "--batch-size", type=int, help="the target's batch_size_rows (default: its own)"
     )
