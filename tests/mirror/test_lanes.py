@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from tap_pinterest.mirror import Mirror
-from tap_pinterest.mirror.load import writer
+from tap_pinterest.mirror.load import lanes, writer
 from tap_pinterest.mirror.load.rows import RowEncoder
 from tap_pinterest.mirror.load.target import TargetPinterestMirror
 from tap_pinterest.mirror.load.writer import Writer
@@ -176,3 +176,11 @@ def test_a_load_holds_at_most_one_connection_more_than_it_has_lanes(db_url: str)
             ).scalar_one()
         engine.dispose()
         assert analyzed
+
+
+def test_the_default_state_interval_is_a_lanes_longest_transaction() -> None:
+    """Each STATE the target writes commits every lane first: a shorter default interval
+    would cut the lanes' transactions short, and every commit rewrites the pages of the
+    random `created_at` index that the transaction touched (`load.lanes`)."""
+    setting = TargetPinterestMirror.config_jsonschema["properties"]["state_interval_seconds"]
+    assert setting["default"] == lanes.COMMIT_SECONDS == 30

@@ -10,7 +10,15 @@ for a row lock another lane holds.
 
 A lane runs its batches in one long transaction, committed once it holds `COMMIT_ROWS`
 records (shared out between the lanes) or is `COMMIT_SECONDS` old: each commit rewrites
-every index page the transaction touched, so fewer commits write far less. It keeps one
+every index page the transaction touched, so fewer commits write far less. That counts
+most for an index whose keys come in random order (`created_at`: a board's pins were
+created over years). Once it outgrows the page cache, a transaction of n records
+touches up to n of its pages, and writes each once however many of the records it took.
+On SQLite (which writes a page to the WAL, then again at the checkpoint) 10,000,000
+pins loaded at 23,299 records/s with a commit every 100,000 records, the last million
+at 62% of the first's rate, and at 26,794 with a commit every 30 s, the last million at
+75% (docs/performance.md). The target's STATE interval (`state_interval_seconds`) is
+as long by default, since each STATE it writes commits first. A lane keeps one
 connection for the whole run, so its page cache stays warm from one transaction to the
 next. The time a stream was last loaded (`Writer.touch`) is written as a lane commits,
 in stream order: two lanes then lock a stream's catalog row only for a commit's length,
@@ -39,14 +47,15 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 #: PostgreSQL's lanes (SQLite has one). More would not help on the 2-core machines the
-#: benchmarks run on: the target's own encoding takes most of a core.
+#: benchmarks run on: both cores are busy, the target's main thread with about half of
+#: one and the backends with the rest (docs/performance.md).
 POSTGRES_LANES = 2
 #: Batches each lane may have waiting, so the target's memory stays flat.
 MAX_PENDING_WRITES = 2
 #: A lane commits once its open transaction holds its share of this many records (the
 #: lanes share it equally), or once it is this old.
-COMMIT_ROWS = 100_000
-COMMIT_SECONDS = 5.0
+COMMIT_ROWS = 1_000_000
+COMMIT_SECONDS = 30.0
 
 
 class _Lane:

@@ -64,8 +64,9 @@ from tap_pinterest.mirror.load.scope import Scope, read_scope
 from tap_pinterest.mirror.load.sink import MirrorSink
 from tap_pinterest.mirror.load.writer import Writer
 
-#: Default least time between two STATE messages the target writes (each commits first).
-STATE_SECONDS = 5.0
+#: Default least time between two STATE messages the target writes (each commits first):
+#: as long as a writer lane's longest transaction (`load.lanes.COMMIT_SECONDS`).
+STATE_SECONDS = 30.0
 #: How long a thread may hold the GIL while another waits for it (Python's default is
 #: 5 ms). The writer thread needs the GIL for a moment after each statement it sends, and
 #: while the main thread parses the next batch it waited up to 5 ms each time, with the
