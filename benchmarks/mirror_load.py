@@ -12,8 +12,11 @@ sends them; `--order scattered` puts each on a random board, the input of the fi
 before this order. The target emits each STATE after committing the records before it,
 so the time between two STATE lines is the time to load and commit one step: the script
 prints the rate of every step, the median, the first and the last million's rate (from
-2M records), the peak RSS, the database's size and bytes per record, and PostgreSQL's
-rate as a share of SQLite's on the same messages.
+2M records), the peak RSS, the CPU time per record (the target's, and on a local
+PostgreSQL the server's: its backends and background processes, from /proc), the
+database's size and bytes per record, and PostgreSQL's rate as a share of SQLite's on
+the same messages. The CPU times show where a change moved work on a machine whose
+speed moves from run to run; the rates are what the targets are about.
 
 SQLite: a file `--db` (replaced). PostgreSQL: `--pg-url`, in a schema of its own
 (`mirror_load_bench`, dropped first, and at the end unless `--keep`): tables left in
@@ -80,6 +83,8 @@ class Run:
     rss_mb: float
     status: int
     size: int | None
+    target_cpu: float = 0.0
+    server_cpu: float | None = None
 
     @property
     def rates(self) -> list[float]:
@@ -132,9 +137,41 @@ def feed(source: Path, pipe: IO[bytes]) -> None:
         return
 
 
+def server_cpu(pg_url: str) -> float | None:
+    """The CPU seconds the local PostgreSQL server has used so far (its postmaster and
+    every process it started, those that ended included: their time is added to the
+    postmaster's when it reaps them), from /proc; None for a server this script cannot
+    see (remote, or another user's without the rights)."""
+    engine = sa.create_engine(pg_url)
+    try:
+        with engine.connect() as conn:
+            backend = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        postmaster = int(_proc_stat(backend)[1])
+        total = sum(int(v) for v in _proc_stat(postmaster)[11:15])  # utime stime cutime cstime
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit() and entry.name != str(backend):
+                fields = _proc_stat(int(entry.name))
+                if fields and int(fields[1]) == postmaster:
+                    total += int(fields[11]) + int(fields[12])
+    except (OSError, IndexError, ValueError, sa.exc.DBAPIError):
+        return None
+    finally:
+        engine.dispose()
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _proc_stat(pid: int) -> list[str]:
+    """The fields of /proc/PID/stat after the command's name (state first), or []."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return []
+    return text[text.rindex(")") + 2 :].split()
+
+
 def run_target(
     name: str, command: list[str], source: Path, records: int, *, marks: bool
-) -> tuple[list[tuple[int, float]], float, float, int]:
+) -> tuple[list[tuple[int, float]], float, float, int, float]:
     """Run a target on `source`; the STATE lines it writes mark the steps."""
     measured = Measured(
         command,
@@ -161,7 +198,7 @@ def run_target(
     elapsed = time.perf_counter() - started
     if not marks:
         found.append((records, started + elapsed))
-    return [(n, t - started) for n, t in found], elapsed, rss_mb, status
+    return [(n, t - started) for n, t in found], elapsed, rss_mb, status, measured.cpu_seconds
 
 
 def write_config(settings: dict[str, Any]) -> str:
@@ -237,10 +274,15 @@ def mirror_run(backend: str, args: argparse.Namespace, source: Path) -> Run:
         settings["batch_size_rows"] = args.batch_size
     config = write_config(settings)
     command = [str(BIN / "target-pinterest-mirror"), "--config", config]
-    marks, elapsed, rss, status = run_target(backend, command, source, args.records, marks=True)
+    before = server_cpu(args.pg_url) if backend == "postgresql" else None
+    marks, elapsed, rss, status, cpu = run_target(
+        backend, command, source, args.records, marks=True
+    )
+    after = server_cpu(args.pg_url) if before is not None else None
     Path(config).unlink()
     size = sqlite_size(args.db) if backend == "sqlite" else pg_size(args.pg_url, SCHEMA)
-    return Run(backend, args.records, marks, elapsed, rss, status, size)
+    server = after - before if after is not None and before is not None else None
+    return Run(backend, args.records, marks, elapsed, rss, status, size, cpu, server)
 
 
 def target_postgres_run(args: argparse.Namespace, source: Path) -> Run:
@@ -259,13 +301,16 @@ def target_postgres_run(args: argparse.Namespace, source: Path) -> Run:
     )
     command = [str(Path(args.target_postgres) / "bin" / "target-postgres"), "--config", config]
     name = "target-postgres (use_copy)"
-    marks, elapsed, rss, status = run_target(name, command, source, args.records, marks=False)
+    before = server_cpu(args.pg_url)
+    marks, elapsed, rss, status, cpu = run_target(name, command, source, args.records, marks=False)
+    after = server_cpu(args.pg_url)
     Path(config).unlink()
     size = pg_size(args.pg_url, TP_SCHEMA)
     drop_schema(args.pg_url, TP_SCHEMA)
     if status:
         print(f"  {name} failed (exit status {status}): its figures mean nothing", flush=True)
-    return Run(name, args.records, marks, elapsed, rss, status, size)
+    server = after - before if after is not None and before is not None else None
+    return Run(name, args.records, marks, elapsed, rss, status, size, cpu, server)
 
 
 def report(run: Run) -> None:
@@ -284,6 +329,10 @@ def report(run: Run) -> None:
                 f"records/s   ({last / first:.0%} of the first)"
             )
     print(f"  peak RSS: {run.rss_mb:,.0f} MB")
+    cpu = f"  CPU per record: target {run.target_cpu / run.records * 1e6:,.1f} µs"
+    if run.server_cpu is not None:
+        cpu += f", PostgreSQL server {run.server_cpu / run.records * 1e6:,.1f} µs"
+    print(cpu)
     if run.size is not None:
         per = run.size / run.records
         print(f"  database size: {run.size / 1e6:,.1f} MB   ({per:,.0f} bytes/record)")

@@ -9,7 +9,8 @@ small launcher starts a new record, so ``wait4`` here reports the command's own 
 
     python benchmarks/peak_rss.py RESULT_FILE COMMAND [ARG ...]
 
-writes the command's peak RSS in KiB to RESULT_FILE and exits with the command's status.
+writes the command's peak RSS in KiB and the CPU time it used in seconds (user and
+system, all its threads) to RESULT_FILE, and exits with the command's status.
 """
 
 from __future__ import annotations
@@ -26,12 +27,14 @@ HERE = Path(__file__).resolve()
 
 class Measured:
     """A ``subprocess.Popen`` of ``command`` through this launcher; ``wait()`` gives
-    the exit status and the command's own peak RSS in MB."""
+    the exit status and the command's own peak RSS in MB, and ``cpu_seconds`` its CPU
+    time."""
 
     def __init__(self, command: list[str], **popen: Any) -> None:
         handle, name = tempfile.mkstemp(suffix=".rss")
         os.close(handle)
         self._result = Path(name)
+        self.cpu_seconds = 0.0
         self.process = subprocess.Popen(
             [sys.executable, str(HERE), str(self._result), *command], **popen
         )
@@ -39,10 +42,11 @@ class Measured:
     def wait(self) -> tuple[int, float]:
         status = self.process.wait()
         try:
-            kib = int(self._result.read_text() or 0)
+            kib, cpu = (self._result.read_text() or "0 0").split()
         finally:
             self._result.unlink()
-        return status, kib / 1024
+        self.cpu_seconds = float(cpu)
+        return status, int(kib) / 1024
 
 
 def main() -> None:
@@ -54,7 +58,7 @@ def main() -> None:
         finally:
             os._exit(127)
     _, status, usage = os.wait4(child, 0)
-    Path(result).write_text(str(usage.ru_maxrss))
+    Path(result).write_text(f"{usage.ru_maxrss} {usage.ru_utime + usage.ru_stime}")
     sys.exit(os.waitstatus_to_exitcode(status))
 
 

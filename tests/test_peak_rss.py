@@ -32,3 +32,19 @@ def test_the_launcher_reports_the_commands_own_peak_not_its_parents() -> None:
 def test_the_launcher_passes_on_the_commands_exit_status() -> None:
     status, _ = Measured([sys.executable, "-c", "raise SystemExit(3)"]).wait()
     assert status == 3
+
+
+def test_the_launcher_reports_the_cpu_time_of_every_thread_of_the_command() -> None:
+    """Two threads each spin for 0.3 s of CPU: the command used at least 0.6 s."""
+    spin = (
+        "import threading, time\n"
+        "def spin():\n"
+        "    end = time.thread_time() + 0.3\n"
+        "    while time.thread_time() < end: pass\n"
+        "threads = [threading.Thread(target=spin) for _ in range(2)]\n"
+        "[t.start() for t in threads]; [t.join() for t in threads]\n"
+    )
+    measured = Measured([sys.executable, "-c", spin])
+    status, _ = measured.wait()
+    assert status == 0
+    assert measured.cpu_seconds >= 0.6
