@@ -23,20 +23,23 @@ def fts_name(table_name: str) -> str:
     return f"{table_name}__fts"
 
 
-def create_text_index(conn: Connection, table_name: str, fields: list[str]) -> None:
+def create_text_index(
+    conn: Connection, table_name: str, fields: list[str], *, new_table: bool = False
+) -> None:
     """(Re)create the text index over the promoted text columns `f_<field>`.
 
     SQLite: an FTS5 word index (unicode61, case-folded), kept in step by a trigger on
     delete and by `load.staging.StagedUpsert` on insert and update.
     PostgreSQL: per field, a GIN index of its word array `w_<field>` (the prefilter of
     `fuzzy` and `keyword`); a field a table gains gets its array column, filled from the
-    rows it has (`add_word_arrays`).
+    rows it has (`add_word_arrays`). A `new_table`'s GIN indexes are built after its
+    first load (`load.indexing`).
     """
     drop_text_index(conn, table_name)
     if not fields:
         return
     if conn.dialect.name == "postgresql":
-        add_word_arrays(conn, table_name, fields)
+        add_word_arrays(conn, table_name, fields, new_table=new_table)
         return
     cols = [f"f_{name}" for name in fields]
     # DDL cannot bind identifiers: `table_name` comes from `db.store.table_name_for` and the
@@ -112,10 +115,13 @@ def word_array_name(field: str) -> str:
     return f"w_{field}"
 
 
-def add_word_arrays(conn: Connection, table_name: str, fields: list[str]) -> None:
+def add_word_arrays(
+    conn: Connection, table_name: str, fields: list[str], *, new_table: bool = False
+) -> None:
     """PostgreSQL: give each text field its word array and the array's GIN index where
     missing (a field a table gains), filling the array of the rows already there as
-    `ascii_words` does (lower-cased by `translate`, whatever the server's locale).
+    `ascii_words` does (lower-cased by `translate`, whatever the server's locale). A
+    `new_table` gets its GIN indexes after its first load (`load.indexing`).
 
     And a BRIN index of `_rowid`: a text scan reads its matches in windows of `_rowid`
     (`query.paging`), and rows lie in the table in about that order, so the index gives
@@ -139,10 +145,16 @@ def add_word_arrays(conn: Connection, table_name: str, fields: list[str]) -> Non
                 f"FROM regexp_matches(\"f_{name}\", '[A-Za-z0-9]+', 'g') AS m "
                 f'WHERE length(m[1]) <= {MAX_INDEXED_WORD}) WHERE "f_{name}" IS NOT NULL'
             )
-        conn.exec_driver_sql(
-            f'CREATE INDEX IF NOT EXISTS "{table_name}__words_{name}" '
-            f'ON "{table_name}" USING gin ("{column}")'
-        )
+        if not new_table:
+            conn.exec_driver_sql(word_index_sql(table_name, name)[1])
+
+
+def word_index_sql(table_name: str, field: str) -> tuple[str, str]:
+    """PostgreSQL: the name of a text field's GIN index, and the DDL that creates it if
+    it is not there."""
+    name = f"{table_name}__words_{field}"
+    column = word_array_name(field)
+    return name, f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table_name}" USING gin ("{column}")'
 
 
 def drop_text_index(conn: Connection, table_name: str) -> None:

@@ -151,15 +151,11 @@ class WriteLanes:
 
     def run_groups(self, groups: list[list[Any]]) -> None:
         """Run each group of statements in a transaction of its own on a lane, and wait
-        for them all (`Writer.maintenance`). The first group (the statistics, the
-        longest) runs on the first lane, the others are shared out between the rest.
-        Call it with nothing else submitted (after `wait`)."""
-        if not groups:
-            return
-        first, *rest = self._lanes
-        others = rest or [first]
-        lanes = [first, *(others[i % len(others)] for i in range(len(groups) - 1))]
-        runs = zip(lanes, groups, strict=True)
+        for them all (a step of `Writer.maintenance`). The groups are dealt out to the
+        lanes in turn, so the first ones (the longest) start at once. Call it with
+        nothing else submitted (after `wait`)."""
+        lanes = self._lanes
+        runs = [(lanes[i % len(lanes)], group) for i, group in enumerate(groups)]
         _all_done([lane.thread.submit(_Lane.run, lane, group) for lane, group in runs])
 
     def wait(self) -> None:

@@ -139,10 +139,21 @@ class MirrorSink(BatchSink):
 
     @override
     def clean_up(self) -> None:
-        """At the end of the input: write what is still buffered, then refresh the
-        table's planner statistics if records were written."""
+        """At the end of the input: write what is still buffered, then build the search
+        indexes the table lacks (`load.indexing`) and, if records were written, refresh
+        its planner statistics."""
         self.flush()
         self._target.wait_for_writes()
-        if self._written:
-            self._target.lanes.run_groups(self._target.store.maintenance(self._info))
+        store, lanes = self._target.store, self._target.lanes
+        if self._written or store.missing_indexes(self._info):
+            for step in store.maintenance(self._info, len(lanes)):
+                lanes.run_groups(step)
+            if left := store.missing_indexes(self._info):
+                self.logger.warning(
+                    "Stream '%s': the indexes %s are not built yet: another load was "
+                    "writing the table. The next load to end builds them; until then, "
+                    "searches on those fields read the whole table.",
+                    self.stream_name,
+                    ", ".join(left),
+                )
         super().clean_up()

@@ -32,6 +32,7 @@ from tap_pinterest.mirror.db.store import (
     table_name_for,
 )
 from tap_pinterest.mirror.db.types import Batch, StreamInfo
+from tap_pinterest.mirror.load import indexing
 from tap_pinterest.mirror.load.pgcopy import CopyUpsert
 from tap_pinterest.mirror.load.scope import Scope
 from tap_pinterest.mirror.load.staging import StagedUpsert
@@ -80,9 +81,11 @@ class Writer(Store):
         name = table_name_for(stream)
         table = stream_table(name, columns, sa.MetaData(), self.dialect)
         table.create(conn)
-        for col in columns:
-            self._index(conn, table, col, keys)
-        textsearch.create_text_index(conn, name, text_fields(columns))
+        # PostgreSQL builds a new table's search indexes after its first load (`indexing`)
+        if self.dialect != "postgresql":
+            for col in columns:
+                self._index(conn, table, col, keys)
+        textsearch.create_text_index(conn, name, text_fields(columns), new_table=True)
         conn.execute(
             sa.insert(self.catalog).values(
                 stream=stream,
@@ -150,11 +153,8 @@ class Writer(Store):
         return new
 
     def _index(self, conn: Connection, table: sa.Table, col: str, keys: list[str]) -> None:
-        if not is_indexed(col, keys):
-            return
-        column = table.c[f"f_{col}"]
-        cols = dialects.sort_index_columns(self.dialect, column, table.c._rowid)
-        sa.Index(f"{table.name}__{col}", *cols).create(conn)
+        if is_indexed(col, keys):
+            indexing.btree(self.dialect, table, col).create(conn)
 
     def upsert(self, conn: Connection, info: StreamInfo, batch: Batch) -> None:
         """Insert or update a batch's rows (unique by pk) and delete its deleted keys, in
@@ -247,12 +247,25 @@ class Writer(Store):
             self.touch(conn, [info])
         return deleted
 
-    def maintenance(self, info: StreamInfo) -> list[list[Any]]:
-        """What to run on the stream's table after a load (`dialects.maintenance`: the
-        planner's statistics, the indexes' pending entries), in groups that may run at
-        once."""
+    def maintenance(self, info: StreamInfo, lanes: int) -> list[list[list[Any]]]:
+        """What to run on the stream's table after a load, in steps, each step's groups
+        at once on up to `lanes` connections: the search indexes it lacks
+        (`indexing.builds`), then the planner's statistics and the indexes' pending
+        entries (`dialects.maintenance`)."""
         with self.engine.connect() as conn:
-            return dialects.maintenance(conn, info.table.name)
+            steps = [
+                indexing.builds(conn, info, lanes),
+                dialects.maintenance(conn, info.table.name),
+            ]
+        return [step for step in steps if step]
+
+    def missing_indexes(self, info: StreamInfo) -> list[str]:
+        """PostgreSQL: the search indexes the stream's table lacks (`indexing`); SQLite
+        creates them with the table."""
+        if self.dialect != "postgresql":
+            return []
+        with self.engine.connect() as conn:
+            return indexing.missing(conn, info)
 
     def touch(self, conn: Connection, infos: list[StreamInfo]) -> None:
         """Record that the streams were loaded now, in the caller's transaction (in the
