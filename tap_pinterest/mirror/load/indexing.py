@@ -73,14 +73,21 @@ def missing(conn: Connection, info: StreamInfo) -> list[str]:
 def builds(conn: Connection, info: StreamInfo, lanes: int) -> list[list[Any]]:
     """PostgreSQL: the statements that build the stream table's missing search indexes,
     as up to `lanes` groups that run at once (`WriteLanes.run_groups`), each one
-    statement: the GIN indexes first (the longest), dealt out in turn. A group that
-    cannot take the table's lock within `LOCK_WAIT_MS` builds nothing; nor does one
+    statement. Each index goes to the group with the least work so far, the longest
+    first (a GIN index: a text field's words take longer than a field's b-tree; at 1M
+    pins, 3.7 s for the description's, against 1.6 to 2.2 s for each b-tree). A group
+    that cannot take the table's lock within `LOCK_WAIT_MS` builds nothing; nor does one
     that finds another load building the same index."""
     if conn.dialect.name != "postgresql":
         return []
     ddl = search_indexes(conn, info)
-    names = sorted(missing(conn, info), key=lambda name: "__words_" not in name)
-    shares: list[list[str]] = [names[i :: max(1, lanes)] for i in range(min(lanes, len(names)))]
+    shares: list[list[str]] = [[] for _ in range(max(1, lanes))]
+    work = [0] * len(shares)
+    for name in sorted(missing(conn, info), key=_work, reverse=True):
+        least = work.index(min(work))
+        shares[least].append(name)
+        work[least] += _work(name)
+    shares = [share for share in shares if share]
     # identifiers come from `db.store.table_name_for` and the promoted field names, both
     # restricted to [a-z0-9_]
     lock = f'LOCK TABLE "{info.table.name}" IN SHARE MODE'
@@ -97,3 +104,8 @@ def builds(conn: Connection, info: StreamInfo, lanes: int) -> list[list[Any]]:
         ]
         for share in shares
     ]
+
+
+def _work(name: str) -> int:
+    """An index's build, in b-tree builds: a word array's GIN index counts two."""
+    return 2 if "__words_" in name else 1

@@ -6,6 +6,7 @@ stream's rows (`load.rows.RowEncoder`) and hands each batch to the target's writ
 
 from __future__ import annotations
 
+import time
 import typing as t
 from typing import Any
 
@@ -146,8 +147,14 @@ class MirrorSink(BatchSink):
         self._target.wait_for_writes()
         store, lanes = self._target.store, self._target.lanes
         if self._written or store.missing_indexes(self._info):
+            started = time.monotonic()
             for step in store.maintenance(self._info, len(lanes)):
                 lanes.run_groups(step)
+            self.logger.info(
+                "Stream '%s': indexes and planner statistics brought up to date in %.1f s",
+                self.stream_name,
+                time.monotonic() - started,
+            )
             if left := store.missing_indexes(self._info):
                 self.logger.warning(
                     "Stream '%s': the indexes %s are not built yet: another load was "
