@@ -23,7 +23,7 @@ from singer_sdk.singerlib.exceptions import InvalidInputLine
 from tap_pinterest.mirror.db import dialects
 from tap_pinterest.mirror.db.errors import RecordKeyError
 from tap_pinterest.mirror.db.schema import UNDECLARED
-from tap_pinterest.mirror.db.textsearch import ascii_words, sorted_words, word_array_literal
+from tap_pinterest.mirror.db.textsearch import ascii_words, word_array_literal
 from tap_pinterest.mirror.db.types import Batch, StreamInfo
 
 logger = logging.getLogger(__name__)
@@ -215,7 +215,7 @@ def _copy_words(raw: msgspec.Raw | None) -> bytes:
     # is, between quotes (never part of a word): its JSON text has the same words
     data = bytes(raw)
     if data[:1] == b'"' and b"\\" in data:
-        return b"{%b}" % ",".join(sorted_words(ascii_words(decode_any.decode(data)))).encode()
+        return b"{%b}" % ",".join(ascii_words(decode_any.decode(data))).encode()
     return word_array_literal(data)
 
 
