@@ -148,13 +148,15 @@ class MirrorSink(BatchSink):
         store, lanes = self._target.store, self._target.lanes
         if self._written or store.missing_indexes(self._info):
             started = time.monotonic()
-            for step in store.maintenance(self._info, len(lanes)):
+            steps = store.maintenance(self._info, len(lanes))  # none on SQLite
+            for step in steps:
                 lanes.run_groups(step)
-            self.logger.info(
-                "Stream '%s': indexes and planner statistics brought up to date in %.1f s",
-                self.stream_name,
-                time.monotonic() - started,
-            )
+            if steps:
+                self.logger.info(
+                    "Stream '%s': indexes and planner statistics brought up to date in %.1f s",
+                    self.stream_name,
+                    time.monotonic() - started,
+                )
             if left := store.missing_indexes(self._info):
                 self.logger.warning(
                     "Stream '%s': the indexes %s are not built yet: another load was "
