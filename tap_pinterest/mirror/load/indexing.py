@@ -1,10 +1,10 @@
 """PostgreSQL: a new stream table's search indexes are built after its first load.
 
 Every index of a table takes an entry per row as the rows come in. Built at once from
-the loaded rows instead, an index costs less: 100,000 board pins took 6.5 s to insert
-into a table with all its indexes, 2.0 s into one with only the key's two (the `_rowid`
-primary key and the unique `_pk` the upsert needs), and 2.5 s to build the other six
-afterwards (the b-tree of each indexed field, the GIN index of each word array:
+the loaded rows instead, an index costs less: 100,000 board pins took 6.3 to 6.8 s to
+insert into a table with all its indexes, 2.0 s into one with only the key's two (the
+`_rowid` primary key and the unique `_pk` the upsert needs), and 2.4 s to build the
+other six afterwards (the b-tree of each indexed field, the GIN index of each word array:
 `db.textsearch.word_index_sql`). On SQLite nothing is deferred.
 
 So on PostgreSQL a table the target creates gets the key's indexes and the BRIN summary
@@ -76,9 +76,8 @@ def builds(conn: Connection, info: StreamInfo, lanes: int) -> list[list[Any]]:
     statement. Each index goes to the group with the least work so far, the longest
     first (a GIN index: a text field's words take longer than a field's b-tree; at 1M
     pins, 12.1 s for the description's and 3.4 s for the title's, against 1.6 to 2.2 s
-    for each b-tree). A group
-    that cannot take the table's lock within `LOCK_WAIT_MS` builds nothing; nor does one
-    that finds another load building the same index."""
+    for each b-tree). A group that cannot take the table's lock within `LOCK_WAIT_MS`
+    builds nothing; nor does one that finds another load building the same index."""
     if conn.dialect.name != "postgresql":
         return []
     ddl = search_indexes(conn, info)

@@ -159,8 +159,8 @@ class MirrorSink(BatchSink):
                 )
             if left := store.missing_indexes(self._info):
                 self.logger.warning(
-                    "Stream '%s': the indexes %s are not built yet: another load was "
-                    "writing the table. The next load to end builds them; until then, "
+                    "Stream '%s': the indexes %s are not built yet: another load held the "
+                    "table. The next load to end builds them; until then, "
                     "searches on those fields read the whole table.",
                     self.stream_name,
                     ", ".join(left),
