@@ -12,7 +12,9 @@ sends them; `--order scattered` puts each on a random board, the input of the fi
 before this order. The target emits each STATE after committing the records before it,
 so the time between two STATE lines is the time to load and commit one step: the script
 prints the rate of every step, the median, the first and the last million's rate (from
-2M records), the peak RSS, the CPU time per record (the target's, and on a local
+2M records), the time from the last STATE to the target's exit (it writes that STATE once
+the last records are committed, then builds a new table's indexes and gathers the
+statistics: `load.indexing`), the peak RSS, the CPU time per record (the target's, and on a local
 PostgreSQL the server's: its backends and background processes, from /proc), the
 database's size and bytes per record, and PostgreSQL's rate as a share of SQLite's on
 the same messages. The CPU times show where a change moved work on a machine whose
@@ -85,6 +87,7 @@ class Run:
     size: int | None
     target_cpu: float = 0.0
     server_cpu: float | None = None
+    states: bool = True  # the marks are the target's STATE lines, not its start and end
 
     @property
     def rates(self) -> list[float]:
@@ -310,7 +313,7 @@ def target_postgres_run(args: argparse.Namespace, source: Path) -> Run:
     if status:
         print(f"  {name} failed (exit status {status}): its figures mean nothing", flush=True)
     server = after - before if after is not None and before is not None else None
-    return Run(name, args.records, marks, elapsed, rss, status, size, cpu, server)
+    return Run(name, args.records, marks, elapsed, rss, status, size, cpu, server, states=False)
 
 
 def report(run: Run) -> None:
@@ -320,6 +323,11 @@ def report(run: Run) -> None:
         print("  rate per step (records/s):", ", ".join(f"{r:,.0f}" for r in rates))
         print(f"  median step: {statistics.median(rates):,.0f} records/s")
     print(f"  overall: {run.overall:,.0f} records/s ({run.elapsed:.1f} s)")
+    if run.states:
+        print(
+            f"  after the last STATE (index builds, statistics, exit): "
+            f"{run.elapsed - run.marks[-1][1]:.1f} s"
+        )
     if run.records >= 2 * MILLION:
         first = run.rate_between(0, MILLION)
         last = run.rate_between(run.records - MILLION, run.records)

@@ -3,17 +3,29 @@ a build that cannot take the table's lock gives way, and a later load builds the
 
 from __future__ import annotations
 
+import io
+import json
 import logging
 from collections.abc import Iterator
+from contextlib import redirect_stdout
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from tap_pinterest.mirror import Mirror
 from tap_pinterest.mirror.db import dialects
+from tap_pinterest.mirror.load.target import TargetPinterestMirror
 from tap_pinterest.mirror.load.writer import Writer
-from tests.mirror.conftest import ITEMS_SCHEMA, item, load_items, make_url
+from tests.mirror.conftest import (
+    ITEMS_SCHEMA,
+    item,
+    load_items,
+    make_url,
+    record_message,
+    schema_message,
+)
 
 TABLE = "mirror_items"
 #: The search indexes of `ITEMS_SCHEMA`: the b-trees of its indexed fields, the word arrays'
@@ -52,6 +64,50 @@ def test_a_new_table_has_only_its_keys_indexes_until_its_first_load_ends(pg_url:
     _new_table(pg_url)
     assert not _indexes(pg_url) & SEARCH_INDEXES
     load_items(pg_url, [item(i) for i in range(30)])
+    assert _indexes(pg_url) >= SEARCH_INDEXES
+
+
+class _Timeline(io.StringIO):
+    """The target's stdout, noting in `events` when it wrote each state (a line each)."""
+
+    def __init__(self, events: list[str]) -> None:
+        super().__init__()
+        self.events = events
+
+    def write(self, text: str) -> int:
+        if text.strip():
+            self.events.append("STATE")
+        return super().write(text)
+
+
+def test_the_last_state_comes_before_the_builds(pg_url: str) -> None:
+    """The records are committed when the last STATE is written; a load stopped while
+    the indexes are built resumes from it (the next load builds them)."""
+    events: list[str] = []
+    target = TargetPinterestMirror(config={"database_url": pg_url})
+
+    @sa.event.listens_for(target.store.engine, "before_cursor_execute")
+    def _note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "$build$" in statement or statement.startswith("ANALYZE"):
+            events.append("build")
+
+    messages = [schema_message("items", ITEMS_SCHEMA, ["id"])]
+    messages += [record_message("items", item(i)) for i in range(20)]
+    messages.append({"type": "STATE", "value": {"loaded": 20}})  # the first: written at once
+    messages += [record_message("items", item(i)) for i in range(20, 30)]
+    # held back (`state_interval_seconds`) until the end of the input
+    messages.append({"type": "STATE", "value": {"loaded": 30}})
+    out = _Timeline(events)
+    with redirect_stdout(out):
+        target.listen(file_input=io.StringIO("".join(json.dumps(m) + "\n" for m in messages)))
+    target.store.engine.dispose()
+    assert events[:2] == ["STATE", "STATE"]
+    assert "build" in events
+    assert events.count("STATE") == 2  # the last not written again after the builds
+    assert [json.loads(line) for line in out.getvalue().splitlines()] == [
+        {"loaded": 20},
+        {"loaded": 30},
+    ]
     assert _indexes(pg_url) >= SEARCH_INDEXES
 
 
