@@ -230,3 +230,14 @@ def test_a_batch_needs_no_more_memory_in_a_larger_table(tmp_path: Path) -> None:
     small = _batch_peak(f"sqlite:///{tmp_path / 'small.db'}", 5_000)
     large = _batch_peak(f"sqlite:///{tmp_path / 'large.db'}", 60_000)
     assert large - small < 1_000_000, (small, large)
+
+
+def test_the_text_index_merges_its_segments_sixteen_at_a_time(sqlite_url: str) -> None:
+    """FTS5's `automerge` as the mirror sets it (`textsearch.FTS_AUTOMERGE`), kept in the
+    index's own config table, so every connection that writes the index uses it."""
+    run_target(sqlite_url, [schema_message("items", ITEMS_SCHEMA, ["id"])])
+    engine = sa.create_engine(sqlite_url)
+    with engine.connect() as conn:
+        kept = conn.exec_driver_sql(f"SELECT v FROM {FTS}_config WHERE k = 'automerge'")  # noqa: S608
+        assert kept.scalar_one() == 16
+    engine.dispose()
