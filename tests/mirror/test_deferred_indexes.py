@@ -20,6 +20,7 @@ from tap_pinterest.mirror.load.target import TargetPinterestMirror
 from tap_pinterest.mirror.load.writer import Writer
 from tests.mirror.conftest import (
     ITEMS_SCHEMA,
+    S,
     item,
     load_items,
     make_url,
@@ -141,3 +142,24 @@ def test_a_build_gives_way_to_another_load_and_the_next_load_builds(
 
     load_items(pg_url, [item(30)])
     assert _indexes(pg_url) >= SEARCH_INDEXES
+
+
+def test_a_sink_a_schema_change_replaced_at_the_end_is_cleaned_up_too(pg_url: str) -> None:
+    """Its records get their statistics, though the STATE comes first at the end."""
+    load_items(pg_url, [item(i) for i in range(30)])  # the table and its indexes
+    analyzed: list[str] = []
+    target = TargetPinterestMirror(config={"database_url": pg_url})
+
+    @sa.event.listens_for(target.store.engine, "before_cursor_execute")
+    def _note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("ANALYZE"):
+            analyzed.append(statement)
+
+    wider = {**ITEMS_SCHEMA, "properties": {**ITEMS_SCHEMA["properties"], "extra": S}}
+    messages = [schema_message("items", ITEMS_SCHEMA, ["id"])]
+    messages += [record_message("items", item(i)) for i in range(30, 40)]
+    messages.append(schema_message("items", wider, ["id"]))  # no record after it
+    with redirect_stdout(io.StringIO()):
+        target.listen(file_input=io.StringIO("".join(json.dumps(m) + "\n" for m in messages)))
+    target.store.engine.dispose()
+    assert analyzed == [f'ANALYZE "{TABLE}"']

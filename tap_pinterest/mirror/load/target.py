@@ -35,6 +35,7 @@ with one line naming the input line, the stream and the problem (`db.errors.Inpu
 #   Target._assert_line_requires: an ACTIVATE_VERSION or BATCH without its keys is refused
 #   Target._process_activate_version_message: a declared stream only, within its scope
 #   Target._process_batch_message: only files inside batch_directories
+#   Target._sinks_to_clear: at the end, the replaced sinks are cleaned up after the STATE
 
 from __future__ import annotations
 
@@ -265,7 +266,12 @@ class TargetPinterestMirror(Target):
         PostgreSQL. A load stopped during them resumes from that STATE, and the next
         load to end builds what is missing (`load.indexing`)."""
         try:
+            # the sinks a schema change replaced: `drain_all` drains and drops them, and
+            # only the end-of-input drain would have cleaned them up
+            replaced = list(self._sinks_to_clear)
             self.drain_all()
+            for sink in replaced:
+                sink.clean_up()
             super().process_endofpipe()
             self.wait_for_writes()
         finally:
