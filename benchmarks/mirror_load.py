@@ -12,10 +12,10 @@ sends them; `--order scattered` puts each on a random board, the input of the fi
 before this order. The target emits each STATE after committing the records before it,
 so the time between two STATE lines is the time to load and commit one step: the script
 prints the rate of every step, the median, the first and the last million's rate (from
-2M records), the time from the last STATE to the target's exit (it writes that STATE once
-the last records are committed, then builds a new table's indexes and gathers the
-statistics: `load.indexing`), the peak RSS, the CPU time per record (the target's, and on a local
-PostgreSQL the server's: its backends and background processes, from /proc), the
+2M records), the time from the last STATE to the target's exit (it writes that STATE
+once the last records are committed, then builds a new table's indexes and gathers the
+statistics: `load.indexing`), the peak RSS, the CPU time per record (the target's, and
+on a local PostgreSQL the server's: its backends and background processes, from /proc), the
 database's size and bytes per record, and PostgreSQL's rate as a share of SQLite's on
 the same messages. The CPU times show where a change moved work on a machine whose
 speed moves from run to run; the rates are what the targets are about.
