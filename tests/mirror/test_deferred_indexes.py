@@ -21,6 +21,7 @@ from tap_pinterest.mirror.load.writer import Writer
 from tests.mirror.conftest import (
     ITEMS_SCHEMA,
     S,
+    feed,
     item,
     load_items,
     make_url,
@@ -159,7 +160,5 @@ def test_a_sink_a_schema_change_replaced_at_the_end_is_cleaned_up_too(pg_url: st
     messages = [schema_message("items", ITEMS_SCHEMA, ["id"])]
     messages += [record_message("items", item(i)) for i in range(30, 40)]
     messages.append(schema_message("items", wider, ["id"]))  # no record after it
-    with redirect_stdout(io.StringIO()):
-        target.listen(file_input=io.StringIO("".join(json.dumps(m) + "\n" for m in messages)))
-    target.store.engine.dispose()
+    feed(target, messages)
     assert analyzed == [f'ANALYZE "{TABLE}"']
